@@ -1,0 +1,96 @@
+"""Rider anthropometry: segment lengths, masses, COM and inertia scaled from height and mass.
+
+Table: de Leva (1996), data/anthropometry_deleva1996.csv. The foot's internal geometry (ankle to
+cleat/MTP and ankle to COM) comes from the reference pedaling model, scaled uniformly.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .parameters import model_parameters, read_csv_rows
+
+SEXES = ("male", "female")
+
+
+@dataclass(frozen=True)
+class Rider:
+    """A rider: body size and physiology used to scale the model and convert intensities.
+
+    height_m, mass_kg: stature and body mass. sex selects the de Leva table.
+    max_force_set: 'pedaling_model' (the Park et al. 2022 forces, one head for VAS, GAS, HAMS) or
+    'group_totals' (Rajagopal 2016 group sums). strength_scale multiplies every max isometric force.
+    passive_strain_scale multiplies every muscle's passive strain e0 (larger = slacker passive fibres).
+    The physiology fields (vo2max_L_min etc.) are only used to convert intensity levels.
+    """
+
+    name: str = "default"
+    height_m: float = 1.75
+    mass_kg: float = 70.0
+    sex: str = "male"
+    max_force_set: str = "pedaling_model"
+    strength_scale: float = 1.0
+    passive_strain_scale: float = 1.0
+    muscle_force_scale: dict[str, float] = field(default_factory=dict)
+    vo2max_L_min: float = 4.8
+    gross_efficiency: float = 0.21
+    lactate_threshold_pct_vo2max: float = 75.0
+    map_W: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.sex not in SEXES:
+            raise ValueError(f"rider.sex: {self.sex!r} (allowed: {', '.join(SEXES)})")
+        if not (1.2 <= self.height_m <= 2.3):
+            raise ValueError(f"rider.height_m: {self.height_m} (allowed: 1.2-2.3 m)")
+        if not (30.0 <= self.mass_kg <= 150.0):
+            raise ValueError(f"rider.mass_kg: {self.mass_kg} (allowed: 30-150 kg)")
+        if self.max_force_set not in ("pedaling_model", "group_totals"):
+            raise ValueError(f"rider.max_force_set: {self.max_force_set!r} (allowed: pedaling_model, group_totals)")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A rigid segment: length (m), mass (kg), COM distance from the proximal joint (m), Izz about COM (kg m^2)."""
+
+    length: float
+    mass: float
+    com: float
+    inertia: float
+
+
+@dataclass(frozen=True)
+class LegSegments:
+    """Thigh, shank and foot of one leg, plus the foot's internal vectors (sole frame, m) and the
+    uniform geometry scale relative to the reference model."""
+
+    thigh: Segment
+    shank: Segment
+    foot_mass: float
+    foot_inertia: float
+    ankle_to_mtp: tuple[float, float]
+    ankle_to_com: tuple[float, float]
+    geometry_scale: float
+
+
+def leg_segments(rider: Rider) -> LegSegments:
+    """Scale de Leva's table to the rider. The shank length (knee centre to lateral malleolus) is used
+    as knee-to-ankle length; the foot's vectors and the muscle paths scale with thigh length."""
+    rows = {r["segment"]: r for r in read_csv_rows("anthropometry_deleva1996.csv") if r["sex"] == rider.sex}
+    segs = {}
+    for name in ("thigh", "shank", "foot"):
+        r = rows[name]
+        length = float(r["length_frac"]) * rider.height_m
+        mass = float(r["mass_frac"]) * rider.mass_kg
+        rg = float(r["rg_sag_frac"]) * length
+        segs[name] = Segment(length, mass, float(r["com_frac"]) * length, mass * rg * rg)
+    ref = model_parameters()["reference_model"]
+    foot = model_parameters()["foot"]
+    s = segs["thigh"].length / ref["femur_length_m"]
+    return LegSegments(
+        thigh=segs["thigh"],
+        shank=segs["shank"],
+        foot_mass=segs["foot"].mass,
+        foot_inertia=segs["foot"].inertia,
+        ankle_to_mtp=(s * foot["ankle_to_mtp_x_m"], s * foot["ankle_to_mtp_y_m"]),
+        ankle_to_com=(s * foot["ankle_to_com_x_m"], s * foot["ankle_to_com_y_m"]),
+        geometry_scale=s,
+    )

@@ -1,0 +1,147 @@
+"""Hill-type muscle-tendon units: De Groote et al. (2016) curves, activation dynamics, rigid or compliant tendon.
+
+All functions take and return casadi expressions (SX/MX/DM) or floats; no state. Normalized quantities:
+fibre length / l_opt, fibre velocity / (v_max * l_opt) with lengthening positive, forces / F_max.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+
+import casadi as ca
+import numpy as np
+
+from .anthropometry import Rider
+from .parameters import data_text, read_csv_rows
+
+MUSCLE_NAMES = ("GMAX", "ILIO", "HAMS", "BFSH", "RF", "VAS", "GAS", "SOL", "TA")
+
+
+@lru_cache(maxsize=None)
+def curve_constants() -> dict:
+    """The Hill-curve constants of data/muscle_curves.toml (read-only)."""
+    return tomllib.loads(data_text("muscle_curves.toml"))
+
+
+def active_force_length(l_norm):
+    """Normalized active force at normalized fibre length (peak 1 near l_norm = 1)."""
+    f = 0
+    for b1, b2, b3, b4 in curve_constants()["active_force_length"]:
+        f = f + b1 * ca.exp(-0.5 * (l_norm - b2) ** 2 / (b3 + b4 * l_norm) ** 2)
+    return f
+
+
+def force_velocity(v_norm):
+    """Normalized force-velocity multiplier (about 1 at zero velocity, 0 at v = -1)."""
+    d1, d2, d3, d4 = curve_constants()["force_velocity"]
+    x = d2 * v_norm + d3
+    return d1 * ca.log(x + ca.sqrt(x * x + 1)) + d4
+
+
+def passive_force_length(l_norm, strain_at_one):
+    """Normalized passive fibre force; equals 1 at l_norm = 1 + strain_at_one, ~0 below optimal length."""
+    c = curve_constants()
+    kpe, w = c["passive_kpe"], c["passive_ramp_width"]
+    x = l_norm - 1
+    ramp = 0.5 * (x + ca.sqrt(x * x + w * w)) - 0.5 * w
+    return (ca.exp(kpe * ramp / strain_at_one) - 1) / (np.exp(kpe) - 1)
+
+
+def tendon_force_length(lt_norm):
+    """Normalized tendon force at tendon length / slack length."""
+    t = curve_constants()["tendon"]
+    return t["c1"] * ca.exp(t["kT"] * (lt_norm - t["c2"])) - t["c3"]
+
+
+def tendon_length_from_force(ft_norm):
+    """Inverse of tendon_force_length (normalized tendon length)."""
+    t = curve_constants()["tendon"]
+    return ca.log((ft_norm + t["c3"]) / t["c1"]) / t["kT"] + t["c2"]
+
+
+def activation_rate(e, a, tau_act, tau_deact):
+    """De Groote et al. 2016 first-order activation dynamics da/dt, smooth switch between time constants."""
+    b = curve_constants()["activation_smoothing"]
+    f = 0.5 + 0.5 * ca.tanh(b * (e - a))
+    return (e - a) * (f / (tau_act * (0.5 + 1.5 * a)) + (1 - f) * (0.5 + 1.5 * a) / tau_deact)
+
+
+@dataclass(frozen=True)
+class MuscleParameters:
+    """Per-muscle parameter arrays in MUSCLE_NAMES order (SI units), after the rider's scaling."""
+
+    names: tuple[str, ...]
+    max_force: np.ndarray
+    optimal_fiber_length: np.ndarray
+    tendon_slack_length: np.ndarray
+    pennation: np.ndarray
+    max_velocity: np.ndarray  # optimal fibre lengths per s
+    tau_act: np.ndarray
+    tau_deact: np.ndarray
+    passive_strain: np.ndarray
+    specific_tension: np.ndarray
+    density: np.ndarray
+    max_force_set: str
+
+    def as_vector(self) -> np.ndarray:
+        """Flattened parameter vector for casadi functions (order: PARAM_FIELDS, muscle-major within field)."""
+        return np.concatenate([getattr(self, f) for f in PARAM_FIELDS])
+
+    @property
+    def volume(self) -> np.ndarray:
+        """Muscle volume (m^3) = PCSA x l_opt, PCSA = F_max / specific tension."""
+        return self.max_force / self.specific_tension * self.optimal_fiber_length
+
+
+PARAM_FIELDS = ("max_force", "optimal_fiber_length", "tendon_slack_length", "pennation", "max_velocity",
+                "passive_strain")
+
+
+def muscle_parameters(rider: Rider, geometry_scale: float) -> MuscleParameters:
+    """Muscle parameters for a rider: lengths scale with the geometry, forces with the chosen force set."""
+    rows = {r["name"]: r for r in read_csv_rows("muscles.csv")}
+    unknown = set(rider.muscle_force_scale) - set(MUSCLE_NAMES)
+    if unknown:
+        raise ValueError(f"rider.muscle_force_scale: unknown muscles {sorted(unknown)} (allowed: {', '.join(MUSCLE_NAMES)})")
+
+    def col(key: str) -> np.ndarray:
+        return np.array([float(rows[n][key]) for n in MUSCLE_NAMES])
+
+    force_key = "max_isometric_force_N" if rider.max_force_set == "pedaling_model" else "group_max_isometric_force_N"
+    per_muscle = np.array([rider.muscle_force_scale.get(n, 1.0) for n in MUSCLE_NAMES])
+    return MuscleParameters(
+        names=MUSCLE_NAMES,
+        max_force=col(force_key) * rider.strength_scale * per_muscle,
+        optimal_fiber_length=col("optimal_fiber_length_m") * geometry_scale,
+        tendon_slack_length=col("tendon_slack_length_m") * geometry_scale,
+        pennation=col("pennation_angle_rad"),
+        max_velocity=col("max_contraction_velocity"),
+        tau_act=col("activation_time_constant_s"),
+        tau_deact=col("deactivation_time_constant_s"),
+        passive_strain=col("passive_strain_at_one") * rider.passive_strain_scale,
+        specific_tension=col("specific_tension_Pa"),
+        density=col("density_kg_m3"),
+        max_force_set=rider.max_force_set,
+    )
+
+
+def rigid_tendon_state(l_mtu, v_mtu, lopt, lts, alpha0, vmax):
+    """Fibre length, velocity (m, m/s) and cos(pennation) for a rigid tendon, constant-thickness pennation."""
+    h = lopt * ca.sin(alpha0)
+    along = l_mtu - lts
+    lm = ca.sqrt(along * along + h * h)
+    cos_a = along / lm
+    vm = v_mtu * cos_a
+    return lm, vm, cos_a
+
+
+def rigid_tendon_force(a, l_mtu, v_mtu, fmax, lopt, lts, alpha0, vmax, e0):
+    """Tendon force (N) of a rigid-tendon unit and its parts: returns (force, active, passive, lm, vm, cos_a),
+    active and passive as normalized fibre forces."""
+    lm, vm, cos_a = rigid_tendon_state(l_mtu, v_mtu, lopt, lts, alpha0, vmax)
+    ln = lm / lopt
+    vn = vm / (vmax * lopt)
+    active = a * active_force_length(ln) * force_velocity(vn)
+    passive = passive_force_length(ln, e0)
+    return fmax * (active + passive) * cos_a, active, passive, lm, vm, cos_a

@@ -1,0 +1,110 @@
+"""What to solve: the specification of one pedaling optimal-control problem (no casadi here)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..model.muscles import MUSCLE_NAMES
+
+CONDITIONS = ("free", "fixed", "heel_drop", "prescribed")
+COST_KINDS = ("activation", "stress")
+LOADS = ("isokinetic",)
+
+
+@dataclass(frozen=True)
+class CostSpec:
+    """Cost = mean over the cycle of sum_i w_i * v_i * a_i**exponent (kind 'activation') or
+    sum_i w_i * v_i * (F_i / F_max,i)**2 (kind 'stress': muscle stress / specific tension), with v_i the
+    muscle volume over the mean volume when volume_weighted, else 1, plus regularization:
+    excitation_rate_weight * mean (e - a)^2 and sole_accel_weight * mean (d2 phi / d theta2)^2."""
+
+    kind: str = "activation"
+    exponent: int = 2
+    volume_weighted: bool = False
+    weights: dict[str, float] = field(default_factory=dict)
+    excitation_rate_weight: float = 1e-3
+    sole_accel_weight: float = 1e-4
+
+    def __post_init__(self) -> None:
+        if self.kind not in COST_KINDS:
+            raise ValueError(f"cost.kind: {self.kind!r} (allowed: {', '.join(COST_KINDS)})")
+        if self.exponent not in (2, 3):
+            raise ValueError(f"cost.exponent: {self.exponent} (allowed: 2, 3)")
+        bad = set(self.weights) - set(MUSCLE_NAMES)
+        if bad:
+            raise ValueError(f"cost.weights: unknown muscles {sorted(bad)} (allowed: {', '.join(MUSCLE_NAMES)})")
+        if any(w < 0 for w in self.weights.values()):
+            raise ValueError("cost.weights: weights must be >= 0")
+
+    def weight_vector(self) -> list[float]:
+        return [float(self.weights.get(n, 1.0)) for n in MUSCLE_NAMES]
+
+
+@dataclass(frozen=True)
+class SolverSpec:
+    """Mesh and IPOPT settings. nodes: collocation intervals over one crank cycle (trapezoidal, periodic)."""
+
+    nodes: int = 40
+    tol: float = 1e-7
+    constr_viol_tol: float = 1e-8
+    max_iter: int = 500
+    max_cpu_time_s: float = 120.0
+    print_level: int = 0
+    multistart: int = 1
+
+    def __post_init__(self) -> None:
+        if not (8 <= self.nodes <= 400) or self.nodes % 2:
+            raise ValueError(f"solver.nodes: {self.nodes} (allowed: an even number 8-400)")
+        if self.multistart < 1:
+            raise ValueError(f"solver.multistart: {self.multistart} (allowed: >= 1)")
+
+
+@dataclass(frozen=True)
+class ProblemSpec:
+    """One steady pedaling cycle at a cadence and work rate under an ankle condition.
+
+    condition: 'free' (ankle within its range), 'fixed' (ankle held at fixed_ankle_deg by an orthosis),
+    'heel_drop' (sole angle <= -heel_drop_deg for crank angles in heel_drop_window_deg), 'prescribed'
+    (sole angle follows prescribed_sole_deg, a list of (crank_angle_deg, sole_angle_deg) samples over 0-360).
+    power_W is the mean crank power of both legs.
+    """
+
+    condition: str = "free"
+    power_W: float = 200.0
+    cadence_rpm: float = 90.0
+    fixed_ankle_deg: float = 0.0
+    heel_drop_deg: float = 10.0
+    heel_drop_window_deg: tuple[float, float] = (45.0, 135.0)
+    prescribed_sole_deg: tuple[tuple[float, float], ...] = ()
+    load: str = "isokinetic"
+    cost: CostSpec = field(default_factory=CostSpec)
+    solver: SolverSpec = field(default_factory=SolverSpec)
+
+    def __post_init__(self) -> None:
+        if self.condition not in CONDITIONS:
+            raise ValueError(f"condition: {self.condition!r} (allowed: {', '.join(CONDITIONS)})")
+        if self.load not in LOADS:
+            raise ValueError(f"load: {self.load!r} (allowed: {', '.join(LOADS)})")
+        if not (0 < self.power_W <= 1500):
+            raise ValueError(f"power_W: {self.power_W} (allowed: 0 < P <= 1500 W)")
+        if not (20 <= self.cadence_rpm <= 200):
+            raise ValueError(f"cadence_rpm: {self.cadence_rpm} (allowed: 20-200 rpm)")
+        if not (-40 <= self.fixed_ankle_deg <= 30):
+            raise ValueError(f"fixed_ankle_deg: {self.fixed_ankle_deg} (allowed: -40 to 30 deg, the ankle range)")
+        if not (0 <= self.heel_drop_deg <= 45):
+            raise ValueError(f"heel_drop_deg: {self.heel_drop_deg} (allowed: 0-45 deg)")
+        lo, hi = self.heel_drop_window_deg
+        if not (0 <= lo < hi <= 360):
+            raise ValueError(f"heel_drop_window_deg: {self.heel_drop_window_deg} (allowed: 0 <= start < end <= 360)")
+        if self.condition == "prescribed" and len(self.prescribed_sole_deg) < 4:
+            raise ValueError("prescribed_sole_deg: at least 4 (crank_angle_deg, sole_angle_deg) samples are needed")
+
+    @property
+    def omega(self) -> float:
+        """Crank angular velocity (rad/s)."""
+        import math
+        return self.cadence_rpm * 2 * math.pi / 60.0
+
+    @property
+    def driven(self) -> bool:
+        """True when the sole angle is a known function of the crank angle (fixed, prescribed)."""
+        return self.condition in ("fixed", "prescribed")

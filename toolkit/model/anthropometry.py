@@ -17,8 +17,9 @@ class Rider:
     """A rider: body size and physiology used to scale the model and convert intensities.
 
     height_m, mass_kg: stature and body mass. sex selects the de Leva table.
-    max_force_set: 'pedaling_model' (the Park et al. 2022 forces, one head for VAS, GAS, HAMS) or
-    'group_totals' (Rajagopal 2016 group sums). strength_scale multiplies every max isometric force.
+    max_force_set: 'group_totals' (default: Rajagopal 2016 sums over each group, because every unit stands
+    for its whole functional group, e.g. VAS for the three vasti) or 'pedaling_model' (the Park et al. 2022
+    forces, where VAS, GAS and HAMS carry one head only). strength_scale multiplies every max isometric force.
     passive_strain_scale multiplies every muscle's passive strain e0 (larger = slacker passive fibres).
     The physiology fields (vo2max_L_min etc.) are only used to convert intensity levels.
     """
@@ -27,7 +28,7 @@ class Rider:
     height_m: float = 1.75
     mass_kg: float = 70.0
     sex: str = "male"
-    max_force_set: str = "pedaling_model"
+    max_force_set: str = "group_totals"
     strength_scale: float = 1.0
     passive_strain_scale: float = 1.0
     muscle_force_scale: dict[str, float] = field(default_factory=dict)

@@ -62,7 +62,8 @@ class SolverSpec:
 class ProblemSpec:
     """One steady pedaling cycle at a cadence and work rate under an ankle condition.
 
-    condition: 'free' (ankle within its range), 'fixed' (ankle held at fixed_ankle_deg by an orthosis),
+    condition: 'free' (ankle within its range), 'fixed' (ankle held at fixed_ankle_deg by an orthosis; default -15 deg, the
+    typical BDC angle that the saddle rule assumes, so the stiff leg still reaches the pedal),
     'heel_drop' (sole angle <= -heel_drop_deg for crank angles in heel_drop_window_deg), 'prescribed'
     (sole angle follows prescribed_sole_deg, a list of (crank_angle_deg, sole_angle_deg) samples over 0-360).
     power_W is the mean crank power of both legs.
@@ -71,7 +72,7 @@ class ProblemSpec:
     condition: str = "free"
     power_W: float = 200.0
     cadence_rpm: float = 90.0
-    fixed_ankle_deg: float = 0.0
+    fixed_ankle_deg: float = -15.0
     heel_drop_deg: float = 10.0
     heel_drop_window_deg: tuple[float, float] = (45.0, 135.0)
     prescribed_sole_deg: tuple[tuple[float, float], ...] = ()

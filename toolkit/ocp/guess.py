@@ -1,0 +1,55 @@
+"""Initial guesses: deterministic, from the kinematics, or resampled from an earlier solution."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..model.leg import LegModel, Setup
+from .problem import ProblemSpec
+from .solution import Solution
+from .transcription import Transcription, heel_drop_nodes
+
+GUESS_ACTIVATION = 0.1
+
+
+def kinematic_guess(tr: Transcription, setup: Setup, spec: ProblemSpec, activation: float = GUESS_ACTIVATION,
+                    ankle_offset_deg: float = 0.0) -> np.ndarray:
+    """The documented default guess: the ankle held at the fit's typical BDC angle (plus an offset), the sole
+    angle that follows from it over the cycle, clipped to the heel-drop bound, and all muscles at a constant
+    moderate activation (excitation = activation)."""
+    N = tr.nodes
+    a = np.full((9, N), activation)
+    if tr.mode != "free":
+        return tr.join(a, a.copy())
+    ankle = math.radians(setup.fit.ankle_at_bdc_deg + ankle_offset_deg)
+    vals = np.array([[float(v) for v in tr.model.fixed_ankle(t, ankle, setup.leg_params)] for t in tr.theta]).T
+    phi, dphi, ddphi = vals
+    if spec.condition == "heel_drop":
+        idx = heel_drop_nodes(tr.theta, spec)
+        phi[idx] = np.minimum(phi[idx], -math.radians(spec.heel_drop_deg) - 0.01)
+    X = np.vstack([phi, dphi, a])
+    U = np.vstack([ddphi, a])
+    return tr.join(X, U)
+
+
+def _periodic_resample(theta_old: np.ndarray, values: np.ndarray, theta_new: np.ndarray) -> np.ndarray:
+    t = np.concatenate([theta_old, [2 * math.pi]])
+    v = np.concatenate([values, values[..., :1]], axis=-1)
+    return np.array([np.interp(theta_new, t, row) for row in np.atleast_2d(v)])
+
+
+def guess_from_solution(tr: Transcription, sol: Solution, setup: Setup, spec: ProblemSpec) -> np.ndarray:
+    """Warm start from any earlier solution (any mesh, any condition): resample its sole angle and muscle
+    trajectories periodically onto this mesh. A sealed solution is used too (its trajectory is only a guess)."""
+    arr = sol.arrays
+    th = arr["theta"]
+    a = np.clip(_periodic_resample(th, arr["activation"], tr.theta), 0.01, 1)
+    e = np.clip(_periodic_resample(th, arr["excitation"], tr.theta), 0.01, 1)
+    if tr.mode != "free":
+        return tr.join(a, e)
+    phi, dphi, ddphi = _periodic_resample(th, np.vstack([arr["phi"], arr["dphi"], arr["ddphi"]]), tr.theta)
+    if spec.condition == "heel_drop":
+        idx = heel_drop_nodes(tr.theta, spec)
+        phi[idx] = np.minimum(phi[idx], -math.radians(spec.heel_drop_deg))
+    return tr.join(np.vstack([phi, dphi, a]), np.vstack([ddphi, e]))

@@ -1,0 +1,138 @@
+"""Solve pedaling problems with IPOPT; NLPs and solvers are built once per structure and reused."""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+
+import casadi as ca
+import numpy as np
+
+from ..model.leg import LegModel, Setup
+from ..model.muscles import MUSCLE_NAMES
+from . import feasibility
+from .guess import kinematic_guess, guess_from_solution
+from .problem import ProblemSpec
+from .solution import Solution, SolverStats
+from .transcription import Transcription, transcription_key
+
+SUCCESS_STATUSES = ("Solve_Succeeded", "Solved_To_Acceptable_Level")
+# Deterministic multi-start variants: (constant activation, ankle offset from the typical BDC angle, deg).
+MULTISTART_VARIANTS = ((0.1, 0.0), (0.05, -10.0), (0.2, 10.0), (0.1, 20.0), (0.3, -5.0))
+
+
+@dataclass
+class PedalingSolver:
+    """Owns the leg model and a cache of transcriptions/IPOPT instances keyed by problem structure."""
+
+    model: LegModel = field(default_factory=LegModel)
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def _get(self, spec: ProblemSpec) -> tuple[Transcription, ca.Function, float]:
+        s = spec.solver
+        key = transcription_key(spec) + (s.tol, s.constr_viol_tol, s.max_iter, s.max_cpu_time_s, s.print_level)
+        if key not in self._cache:
+            t0 = time.perf_counter()
+            tr = Transcription(self.model, *transcription_key(spec))
+            opts = {
+                "ipopt.print_level": s.print_level, "print_time": False, "ipopt.sb": "yes",
+                "ipopt.tol": s.tol, "ipopt.constr_viol_tol": s.constr_viol_tol, "ipopt.max_iter": s.max_iter,
+                "ipopt.max_cpu_time": s.max_cpu_time_s, "ipopt.linear_solver": "mumps",
+                "ipopt.mu_strategy": "adaptive", "error_on_fail": False,
+            }
+            solver = tr.solver(opts)
+            self._cache[key] = (tr, solver, time.perf_counter() - t0)
+        return self._cache[key]
+
+    def parameters(self, tr: Transcription, setup: Setup, spec: ProblemSpec) -> np.ndarray:
+        mus = setup.muscles
+        w = np.array(spec.cost.weight_vector())
+        if spec.cost.volume_weighted:
+            w = w * mus.volume / mus.volume.mean()
+        four = feasibility.prescribed_coefficients(spec) if spec.condition == "prescribed" else 0.0
+        return tr.layout.pack(
+            omega=spec.omega, power=spec.power_W, leg=setup.leg_params, mus=setup.muscle_params, weights=w,
+            tau_act=mus.tau_act, tau_deact=mus.tau_deact, fixed_ankle=math.radians(spec.fixed_ankle_deg),
+            fourier=four, reg=[spec.cost.excitation_rate_weight, spec.cost.sole_accel_weight])
+
+    def solve(self, setup: Setup, spec: ProblemSpec, guess: Solution | None = None) -> Solution:
+        """Solve one point. Never raises for a failed solve: the returned Solution is then sealed."""
+        tr, solver, build_time = self._get(spec)
+        provenance = describe_setup(setup)
+        feas = feasibility.check(tr, setup, spec)
+        if not feas.ok:
+            stats = SolverStats(False, "Infeasible_Request", 0, 0.0, build_time, math.nan, math.inf, (),
+                                feas.message)
+            return Solution(spec, stats, provenance | {"largest_heel_drop_deg": feas.largest_heel_drop_deg},
+                            sealed=True)
+        par = self.parameters(tr, setup, spec)
+        lbx, ubx = tr.variable_bounds(spec)
+        lbg, ubg = tr.constraint_bounds()
+        if guess is not None:
+            starts = [guess_from_solution(tr, guess, setup, spec)]
+        else:
+            variants = MULTISTART_VARIANTS[: max(1, spec.solver.multistart)]
+            starts = [kinematic_guess(tr, setup, spec, a, off) for a, off in variants]
+        best, total_time, total_iter = None, 0.0, 0
+        for x0 in starts:
+            x0 = np.clip(x0, lbx, ubx)
+            t0 = time.perf_counter()
+            res = solver(x0=x0, p=par, lbx=lbx, ubx=ubx, lbg=lbg, ubg=ubg)
+            dt = time.perf_counter() - t0
+            st = solver.stats()
+            total_time += dt
+            total_iter += int(st.get("iter_count", 0))
+            ok = st.get("return_status") in SUCCESS_STATUSES
+            f = float(res["f"])
+            if best is None or (ok and (not best[0] or f < best[1])):
+                best = (ok, f, np.array(res["x"]).ravel(), st.get("return_status", "unknown"), np.array(res["g"]).ravel(), dt, st)
+        ok, f, w, status, g, dt, st = best
+        viol = np.maximum(np.maximum(lbg - g, g - ubg), 0.0)
+        bviol = np.maximum(np.maximum(lbx - w, w - ubx), 0.0)
+        names = tr.constraint_names()
+        order = np.argsort(viol)[::-1][:5]
+        worst = tuple((names[i], float(viol[i])) for i in order if viol[i] > 0)
+        max_viol = float(max(viol.max(initial=0.0), bviol.max(initial=0.0)))
+        message = "" if ok else f"IPOPT returned {status}"
+        stats = SolverStats(bool(ok), str(status), int(st.get("iter_count", 0)) if len(starts) == 1 else total_iter,
+                            total_time, build_time, f, max_viol, worst, message, len(starts))
+        arrays = node_arrays(tr, w, par)
+        return Solution(spec, stats, provenance, arrays, decision=w, sealed=not ok)
+
+
+def node_arrays(tr: Transcription, w: np.ndarray, par: np.ndarray) -> dict[str, np.ndarray]:
+    """Evaluate the full biomechanics at every node of a decision vector."""
+    X, U = tr.split(w)
+    N = tr.nodes
+    out = tr.node_function.map(N)(tr.theta[None, :], X, U, np.repeat(par[:, None], N, axis=1))
+    names = tr.node_function.name_out()
+    d = {n: np.array(v) for n, v in zip(names, out)}
+    arrays = {
+        "theta": tr.theta.copy(),
+        "phi": d["phi"].ravel(), "dphi": d["dphi"].ravel(), "ddphi": d["ddphi"].ravel(),
+        "q": d["q"], "qdot": d["qdot"], "moment": d["moment"], "force": d["force"],
+        "fiber_length": d["fiber_length"], "fiber_velocity": d["fiber_velocity"],
+        "active": d["active"], "passive": d["passive"], "mtu_length": d["mtu_length"],
+        "activation": d["a"], "excitation": d["e"], "crank_torque": d["crank_torque"].ravel(),
+        "orthosis_moment": d["orthosis_moment"].ravel(), "sole_residual": d["sole_residual"].ravel(),
+    }
+    return arrays
+
+
+def describe_setup(setup: Setup) -> dict:
+    """Provenance of a setup: rider, resolved fit, placement, segments and muscle parameters (incl. passive)."""
+    mus = setup.muscles
+    return {
+        "rider": asdict(setup.rider),
+        "fit": asdict(setup.fit),
+        "saddle_height_m": setup.saddle_height_m,
+        "hip_xy_m": list(setup.hip_xy),
+        "pelvis_tilt_deg": math.degrees(setup.pelvis_tilt_rad),
+        "segments": asdict(setup.segments),
+        "muscles": {n: {"max_force_N": float(mus.max_force[i]), "optimal_fiber_length_m": float(mus.optimal_fiber_length[i]),
+                        "tendon_slack_length_m": float(mus.tendon_slack_length[i]), "pennation_rad": float(mus.pennation[i]),
+                        "passive_strain_at_one": float(mus.passive_strain[i])}
+                    for i, n in enumerate(MUSCLE_NAMES)},
+        "max_force_set": mus.max_force_set,
+        "leg_params": setup.leg_params.tolist(),
+    }

@@ -1,0 +1,258 @@
+"""Direct collocation of one periodic crank cycle: trapezoidal rule on a uniform crank-angle mesh.
+
+Why trapezoidal in crank angle: in isokinetic pedaling the crank angle is a linear function of time, so it is
+the natural independent variable: the sole-angle derivatives d(phi)/d(theta) are order one at every cadence
+(well scaled), the mesh nodes sit at fixed crank angles (heel-drop windows are node sets), and periodicity is a
+wrap-around of the defects. The trapezoidal rule is second-order accurate, its defects only couple neighbouring
+nodes (a sparse, banded KKT system that MUMPS factors quickly), and its periodic mean equals the mean over
+nodes, so "mean crank power = target" is an exact linear combination of node values. The mesh test (doubling
+the nodes) bounds the discretization error of the joint shares.
+
+Variables at node k (all order one): free sole angle phi_k (rad), phi'_k = dphi/dtheta, activations a_k (9);
+controls phi''_k and excitations e_k (9). When the sole angle is driven (fixed ankle, prescribed profile),
+phi and its derivatives are known functions of theta and only muscle variables remain.
+
+Symmetry: both legs pedal the same periodic trajectory half a cycle apart, and in isokinetic mode the crank
+speed is imposed, so the two legs do not interact: one leg's cycle is solved, the other leg's loads are the
+same time series shifted by half a cycle, and the power of both legs is twice one leg's mean power.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import casadi as ca
+import numpy as np
+
+from ..model.leg import LegModel, joint_ranges_rad
+from ..model.muscles import MUSCLE_NAMES, activation_rate
+from .problem import ProblemSpec
+
+NM = len(MUSCLE_NAMES)
+FOURIER_ORDER = 6
+TORQUE_SCALE = 10.0  # N m; scales the sole-angle equation of motion
+ACTIVATION_BOUNDS = (0.01, 1.0)
+SOLE_BOUNDS_RAD = (np.radians(-60.0), np.radians(80.0))
+
+
+class ParLayout:
+    """Named slices of the NLP parameter vector (numbers that change between solves without a rebuild)."""
+
+    def __init__(self, n_leg: int, n_mus: int):
+        sizes = [("omega", 1), ("power", 1), ("leg", n_leg), ("mus", n_mus), ("weights", NM), ("tau_act", NM),
+                 ("tau_deact", NM), ("fixed_ankle", 1), ("fourier", 2 * FOURIER_ORDER + 1), ("reg", 2)]
+        self.slices: dict[str, slice] = {}
+        i = 0
+        for name, n in sizes:
+            self.slices[name] = slice(i, i + n)
+            i += n
+        self.size = i
+
+    def get(self, v, name: str):
+        return v[self.slices[name]]
+
+    def pack(self, **values) -> np.ndarray:
+        out = np.zeros(self.size)
+        for name, val in values.items():
+            out[self.slices[name]] = np.atleast_1d(np.asarray(val, dtype=float))
+        return out
+
+
+def fourier_eval(theta, c):
+    """Sole angle and its first two theta-derivatives from Fourier coefficients c = [c0, a1, b1, ..., aK, bK]."""
+    phi, d1, d2 = c[0], 0, 0
+    for j in range(1, FOURIER_ORDER + 1):
+        a, b = c[2 * j - 1], c[2 * j]
+        cj, sj = ca.cos(j * theta), ca.sin(j * theta)
+        phi = phi + a * cj + b * sj
+        d1 = d1 + j * (-a * sj + b * cj)
+        d2 = d2 - j * j * (a * cj + b * sj)
+    return phi, d1, d2
+
+
+def fourier_fit(theta_rad: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Least-squares Fourier coefficients (order FOURIER_ORDER, truncated to what the samples support)."""
+    order = min(FOURIER_ORDER, (len(theta_rad) - 1) // 2)
+    cols = [np.ones_like(theta_rad)]
+    for j in range(1, order + 1):
+        cols += [np.cos(j * theta_rad), np.sin(j * theta_rad)]
+    coef, *_ = np.linalg.lstsq(np.column_stack(cols), values, rcond=None)
+    out = np.zeros(2 * FOURIER_ORDER + 1)
+    out[: len(coef)] = coef
+    return out
+
+
+@dataclass
+class Transcription:
+    """The NLP for one structural variant (sole-angle mode, cost kind, mesh size). Built once, reused for
+    every power, cadence, rider, fit and heel-drop setting through parameters and bounds."""
+
+    model: LegModel
+    mode: str          # 'free' (free and heel_drop), 'fixed', 'prescribed'
+    cost_kind: str
+    exponent: int
+    nodes: int
+
+    @cached_property
+    def layout(self) -> ParLayout:
+        return ParLayout(self.model.n_leg_params, self.model.n_muscle_params)
+
+    @property
+    def nx(self) -> int:
+        return NM + (2 if self.mode == "free" else 0)
+
+    @property
+    def nu(self) -> int:
+        return NM + (1 if self.mode == "free" else 0)
+
+    @cached_property
+    def node_function(self) -> ca.Function:
+        """Everything at one node: derivatives, residuals, crank torque, cost, and the full biomechanics."""
+        m, L = self.model, self.layout
+        th = ca.SX.sym("theta")
+        x = ca.SX.sym("x", self.nx)
+        u = ca.SX.sym("u", self.nu)
+        par = ca.SX.sym("par", L.size)
+        omega, p, pm = L.get(par, "omega"), L.get(par, "leg"), L.get(par, "mus")
+        if self.mode == "free":
+            phi, dphi, a = x[0], x[1], x[2:]
+            ddphi, e = u[0], u[1:]
+        elif self.mode == "fixed":
+            phi, dphi, ddphi = m.fixed_ankle(th, L.get(par, "fixed_ankle"), p)
+            a, e = x, u
+        else:
+            phi, dphi, ddphi = fourier_eval(th, L.get(par, "fourier"))
+            a, e = x, u
+        q, dq, _ = m.pose(th, phi, p)
+        qdot = ca.mtimes(dq, ca.vertcat(omega, dphi * omega))
+        Qin = m.inverse_dynamics(th, phi, omega, dphi * omega, 0, ddphi * omega**2, p)
+        scale = p[-1]
+        F, Mmus, lm, vm, act, pas, lmtu, R = m.muscles(q, qdot, a, pm, scale)
+        tau = Mmus + m.passive(q, qdot)
+        res = ca.mtimes(dq.T, tau) - Qin
+        if self.mode == "fixed":
+            crank_torque = res[0] + dphi * res[1]
+            orthosis = -res[1] / dq[2, 1]
+            sole_res = ca.SX(0)
+        else:
+            crank_torque = res[0]
+            orthosis = ca.SX(0)
+            sole_res = res[1]
+        adot = activation_rate(e, a, L.get(par, "tau_act"), L.get(par, "tau_deact"))
+        w = L.get(par, "weights")
+        if self.cost_kind == "activation":
+            effort = ca.dot(w, a ** self.exponent)
+        else:
+            fmax = pm[0:NM]
+            effort = ca.dot(w, (F / fmax) ** 2)
+        reg = L.get(par, "reg")
+        cost = effort + reg[0] * ca.sumsqr(e - a) + reg[1] * ddphi**2
+        deriv = ca.vertcat(dphi, ddphi, adot / omega) if self.mode == "free" else adot / omega
+        net = tau + ca.vertcat(0, 0, orthosis)
+        return ca.Function(
+            "node", [th, x, u, par],
+            [deriv, sole_res / TORQUE_SCALE, crank_torque, q, cost,
+             phi, dphi, ddphi, qdot, net, F, lm, vm, act, pas, lmtu, a, e, adot, orthosis, effort],
+            ["theta", "x", "u", "par"],
+            ["deriv", "sole_residual", "crank_torque", "q", "cost",
+             "phi", "dphi", "ddphi", "qdot", "moment", "force", "fiber_length", "fiber_velocity", "active",
+             "passive", "mtu_length", "a", "e", "adot", "orthosis_moment", "effort"])
+
+    @cached_property
+    def theta(self) -> np.ndarray:
+        return np.linspace(0.0, 2 * np.pi, self.nodes, endpoint=False)
+
+    @cached_property
+    def nlp(self) -> dict:
+        N, L = self.nodes, self.layout
+        X = ca.SX.sym("X", self.nx, N)
+        U = ca.SX.sym("U", self.nu, N)
+        par = ca.SX.sym("par", L.size)
+        fmap = self.node_function.map(N)
+        out = fmap(ca.DM(self.theta).T, X, U, ca.repmat(par, 1, N))
+        deriv, sole_res, torque, q, cost = out[:5]
+        h = 2 * np.pi / N
+        Xn = ca.horzcat(X[:, 1:], X[:, 0])
+        dn = ca.horzcat(deriv[:, 1:], deriv[:, 0])
+        defects = Xn - X - h / 2 * (deriv + dn)
+        omega, power = L.get(par, "omega"), L.get(par, "power")
+        # Both legs, half a cycle apart: twice one leg's mean power.
+        power_res = 2 * omega * ca.sum2(torque) / N / power - 1
+        groups = [("defect", ca.vec(defects), self.nx * N), ("power", power_res, 1)]
+        if self.mode != "fixed":
+            groups.append(("sole_dynamics", ca.vec(sole_res), N))
+        if self.mode == "free":
+            groups.append(("joint_range", ca.vec(q), 3 * N))
+        g = ca.vertcat(*[gr[1] for gr in groups])
+        w = ca.vertcat(ca.vec(X), ca.vec(U))
+        f = ca.sum2(cost) / N
+        return {"x": w, "p": par, "f": f, "g": g, "groups": [(n, k) for n, _, k in groups]}
+
+    def solver(self, opts: dict) -> ca.Function:
+        nlp = {k: self.nlp[k] for k in ("x", "p", "f", "g")}
+        return ca.nlpsol("pedaling", "ipopt", nlp, opts)
+
+    def constraint_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = [], []
+        lim = joint_ranges_rad()
+        for name, n in self.nlp["groups"]:
+            if name == "joint_range":
+                lo.append(np.tile(lim[:, 0], self.nodes))
+                hi.append(np.tile(lim[:, 1], self.nodes))
+            else:
+                lo.append(np.zeros(n))
+                hi.append(np.zeros(n))
+        return np.concatenate(lo), np.concatenate(hi)
+
+    def constraint_names(self) -> list[str]:
+        """Readable name of every constraint row (for violation reports)."""
+        names: list[str] = []
+        deg = np.degrees(self.theta)
+        xn = (["phi", "dphi"] if self.mode == "free" else []) + [f"a_{m}" for m in MUSCLE_NAMES]
+        for name, n in self.nlp["groups"]:
+            if name == "defect":
+                names += [f"defect {xn[i]} at crank {deg[k]:.0f} deg" for k in range(self.nodes) for i in range(self.nx)]
+            elif name == "power":
+                names.append("mean crank power")
+            elif name == "sole_dynamics":
+                names += [f"sole-angle equation of motion at crank {d:.0f} deg" for d in deg]
+            else:
+                names += [f"{j} range at crank {deg[k]:.0f} deg" for k in range(self.nodes) for j in ("hip", "knee", "ankle")]
+        return names
+
+    def variable_bounds(self, spec: ProblemSpec) -> tuple[np.ndarray, np.ndarray]:
+        N = self.nodes
+        xlo = np.full((self.nx, N), ACTIVATION_BOUNDS[0])
+        xhi = np.full((self.nx, N), ACTIVATION_BOUNDS[1])
+        ulo = np.full((self.nu, N), ACTIVATION_BOUNDS[0])
+        uhi = np.full((self.nu, N), ACTIVATION_BOUNDS[1])
+        if self.mode == "free":
+            xlo[0], xhi[0] = SOLE_BOUNDS_RAD
+            xlo[1], xhi[1] = -5.0, 5.0
+            ulo[0], uhi[0] = -50.0, 50.0
+            if spec.condition == "heel_drop":
+                xhi[0, heel_drop_nodes(self.theta, spec)] = -np.radians(spec.heel_drop_deg)
+        lo = np.concatenate([xlo.ravel(order="F"), ulo.ravel(order="F")])
+        hi = np.concatenate([xhi.ravel(order="F"), uhi.ravel(order="F")])
+        return lo, hi
+
+    def split(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Decision vector -> (X [nx, N], U [nu, N])."""
+        n = self.nx * self.nodes
+        return (np.asarray(w[:n]).reshape((self.nx, self.nodes), order="F"),
+                np.asarray(w[n:]).reshape((self.nu, self.nodes), order="F"))
+
+    def join(self, X: np.ndarray, U: np.ndarray) -> np.ndarray:
+        return np.concatenate([np.asarray(X).ravel(order="F"), np.asarray(U).ravel(order="F")])
+
+
+def heel_drop_nodes(theta: np.ndarray, spec: ProblemSpec) -> np.ndarray:
+    """Indices of mesh nodes inside the heel-drop window (inclusive)."""
+    lo, hi = np.radians(spec.heel_drop_window_deg)
+    eps = 1e-9
+    return np.where((theta >= lo - eps) & (theta <= hi + eps))[0]
+
+
+def transcription_key(spec: ProblemSpec) -> tuple:
+    mode = "free" if spec.condition in ("free", "heel_drop") else spec.condition
+    return (mode, spec.cost.kind, spec.cost.exponent, spec.solver.nodes)

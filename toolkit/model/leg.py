@@ -138,6 +138,51 @@ class LegModel:
                            ["phi", "dphi", "ddphi"])
 
     @cached_property
+    def joint_motion(self) -> ca.Function:
+        """joint_motion(theta, phi, dtheta, dphi, ddtheta, ddphi, p) -> joint velocities and accelerations."""
+        x, xd, xdd = ca.SX.sym("x", 2), ca.SX.sym("xd", 2), ca.SX.sym("xdd", 2)
+        p = ca.SX.sym("p", self.n_leg_params)
+        q = kin.leg_pose(x[0], x[1], p)["q"]
+        qd = ca.jtimes(q, x, xd)
+        qdd = ca.jtimes(qd, x, xd) + ca.jtimes(q, x, xdd)
+        f = ca.Function("tmp", [x, xd, xdd, p], [qd, qdd])
+        s = [ca.SX.sym(n) for n in ("theta", "phi", "dtheta", "dphi", "ddtheta", "ddphi")]
+        qd_s, qdd_s = f(ca.vertcat(s[0], s[1]), ca.vertcat(s[2], s[3]), ca.vertcat(s[4], s[5]), p)
+        return ca.Function("joint_motion", s + [p], [qd_s, qdd_s],
+                           ["theta", "phi", "dtheta", "dphi", "ddtheta", "ddphi", "p"], ["qdot", "qddot"])
+
+    @cached_property
+    def open_chain(self) -> ca.Function:
+        """open_chain(q, qdot, qddot, p) -> joint moments (N m) that the open leg (pelvis fixed, foot free)
+        needs for this motion, and the cleat Jacobian d(cleat)/dq (2x3). With a pedal force F acting on the
+        foot, the net joint moments are tau = tau_open - J^T F; used to recover the pedal force."""
+        q, qd, qdd = ca.SX.sym("q", 3), ca.SX.sym("qd", 3), ca.SX.sym("qdd", 3)
+        p = ca.SX.sym("p", self.n_leg_params)
+        pp = kin.P(p)
+        thigh = q[0] - ca.pi / 2 - pp.pelvis_tilt
+        shank = thigh - q[1]
+        phi = -q[2] - shank - ca.pi / 2
+        hip = ca.vertcat(pp.hip_x, pp.hip_y)
+        knee = hip + pp.thigh_length * ca.vertcat(ca.cos(thigh), ca.sin(thigh))
+        ankle = knee + pp.shank_length * ca.vertcat(ca.cos(shank), ca.sin(shank))
+        u, n = kin.sole_axes(phi)
+        coms = [hip + pp.thigh_com * ca.vertcat(ca.cos(thigh), ca.sin(thigh)),
+                knee + pp.shank_com * ca.vertcat(ca.cos(shank), ca.sin(shank)),
+                ankle + pp.foot_com_x * u + pp.foot_com_y * n]
+        angs = [thigh, shank, -phi]
+        masses = [pp.thigh_mass, pp.shank_mass, pp.foot_mass]
+        inertias = [pp.thigh_inertia, pp.shank_inertia, pp.foot_inertia]
+        T, V = 0, 0
+        for c, a, mm, ii in zip(coms, angs, masses, inertias):
+            T += 0.5 * mm * ca.sumsqr(ca.jtimes(c, q, qd)) + 0.5 * ii * ca.jtimes(a, q, qd) ** 2
+            V += mm * pp.gravity * c[1]
+        dT = ca.gradient(T, qd)
+        tau = ca.jtimes(dT, q, qd) + ca.jtimes(dT, qd, qdd) - ca.gradient(T, q) + ca.gradient(V, q)
+        cleat = kin.forward_pedal_from_joint_angles(q, p)
+        return ca.Function("open_chain", [q, qd, qdd, p], [tau, ca.jacobian(cleat, q)],
+                           ["q", "qdot", "qddot", "p"], ["moment", "cleat_jacobian"])
+
+    @cached_property
     def closure(self) -> ca.Function:
         """closure(theta, phi, p) -> cleat point from forward kinematics minus pedal spindle (m)."""
         th, ph = ca.SX.sym("theta"), ca.SX.sym("phi")

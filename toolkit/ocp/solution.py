@@ -90,5 +90,5 @@ ARRAY_UNITS = {
     "q": "rad", "qdot": "rad/s", "moment": "N m", "force": "N", "fiber_length": "m",
     "fiber_velocity": "m/s", "active": "1", "passive": "1", "mtu_length": "m",
     "activation": "1", "excitation": "1", "crank_torque": "N m", "orthosis_moment": "N m",
-    "sole_residual": "1", "pedal_force": "N",
+    "sole_residual": "1", "pedal_force": "N", "qddot": "rad/s^2",
 }

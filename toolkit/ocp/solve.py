@@ -115,6 +115,7 @@ def node_arrays(tr: Transcription, w: np.ndarray, par: np.ndarray) -> dict[str, 
         "active": d["active"], "passive": d["passive"], "mtu_length": d["mtu_length"],
         "activation": d["a"], "excitation": d["e"], "crank_torque": d["crank_torque"].ravel(),
         "orthosis_moment": d["orthosis_moment"].ravel(), "sole_residual": d["sole_residual"].ravel(),
+        "pedal_force": d["pedal_force"], "qddot": d["qddot"],
     }
     return arrays
 

@@ -149,14 +149,21 @@ class Transcription:
         cost = effort + reg[0] * ca.sumsqr(e - a) + reg[1] * ddphi**2
         deriv = ca.vertcat(dphi, ddphi, adot / omega) if self.mode == "free" else adot / omega
         net = tau + ca.vertcat(0, 0, orthosis)
+        # Joint accelerations along the closed chain, then the pedal force from the open-chain dynamics:
+        # net = tau_open - Jc^T F_on_foot  (least squares; exact when the chain equations hold).
+        _, qddot = m.joint_motion(th, phi, omega, dphi * omega, 0, ddphi * omega**2, p)
+        tau_open, Jc = m.open_chain(q, qdot, qddot, p)
+        f_on_foot = ca.solve(ca.mtimes(Jc, Jc.T), ca.mtimes(Jc, tau_open - net))
+        pedal_force = -f_on_foot
         return ca.Function(
             "node", [th, x, u, par],
             [deriv, sole_res / TORQUE_SCALE, crank_torque, q, cost,
-             phi, dphi, ddphi, qdot, net, F, lm, vm, act, pas, lmtu, a, e, adot, orthosis, effort],
+             phi, dphi, ddphi, qdot, net, F, lm, vm, act, pas, lmtu, a, e, adot, orthosis, effort, pedal_force,
+             qddot],
             ["theta", "x", "u", "par"],
             ["deriv", "sole_residual", "crank_torque", "q", "cost",
              "phi", "dphi", "ddphi", "qdot", "moment", "force", "fiber_length", "fiber_velocity", "active",
-             "passive", "mtu_length", "a", "e", "adot", "orthosis_moment", "effort"])
+             "passive", "mtu_length", "a", "e", "adot", "orthosis_moment", "effort", "pedal_force", "qddot"])
 
     @cached_property
     def theta(self) -> np.ndarray:

@@ -66,7 +66,10 @@ class ProblemSpec:
     typical BDC angle that the saddle rule assumes, so the stiff leg still reaches the pedal),
     'heel_drop' (sole angle <= -heel_drop_deg for crank angles in heel_drop_window_deg), 'prescribed'
     (sole angle follows prescribed_sole_deg, a list of (crank_angle_deg, sole_angle_deg) samples over 0-360).
-    power_W is the mean crank power of both legs.
+    power_W is the mean crank power of both legs. The default heel-drop window, 60-120 deg, is the middle of the
+    power phase around the forward-horizontal crank; closer to TDC the shank leans back and a dropped heel needs
+    more dorsiflexion than the ankle has (with the default fit the largest drop is about 4 deg at 45 deg crank
+    and 10 deg at 60 deg), which the feasibility check reports before solving.
     """
 
     condition: str = "free"
@@ -74,7 +77,7 @@ class ProblemSpec:
     cadence_rpm: float = 90.0
     fixed_ankle_deg: float = -15.0
     heel_drop_deg: float = 10.0
-    heel_drop_window_deg: tuple[float, float] = (45.0, 135.0)
+    heel_drop_window_deg: tuple[float, float] = (60.0, 120.0)
     prescribed_sole_deg: tuple[tuple[float, float], ...] = ()
     load: str = "isokinetic"
     cost: CostSpec = field(default_factory=CostSpec)

@@ -67,7 +67,7 @@ class LegSegments:
     shank: Segment
     foot_mass: float
     foot_inertia: float
-    ankle_to_mtp: tuple[float, float]
+    ankle_to_mtp: tuple[float, float]  # ankle -> pedal spindle (MTP centre plus shoe/pedal stack), sole frame
     ankle_to_com: tuple[float, float]
     geometry_scale: float
 
@@ -91,7 +91,7 @@ def leg_segments(rider: Rider) -> LegSegments:
         shank=segs["shank"],
         foot_mass=segs["foot"].mass,
         foot_inertia=segs["foot"].inertia,
-        ankle_to_mtp=(s * foot["ankle_to_mtp_x_m"], s * foot["ankle_to_mtp_y_m"]),
+        ankle_to_mtp=(s * foot["ankle_to_mtp_x_m"], s * foot["ankle_to_mtp_y_m"] - foot["mtp_to_spindle_m"]),
         ankle_to_com=(s * foot["ankle_to_com_x_m"], s * foot["ankle_to_com_y_m"]),
         geometry_scale=s,
     )

@@ -15,6 +15,7 @@ import numpy as np
 from .anthropometry import Rider
 from .parameters import data_text, read_csv_rows
 
+SLACK_WIDTH_M = 1e-3
 MUSCLE_NAMES = ("GMAX", "ILIO", "HAMS", "BFSH", "RF", "VAS", "GAS", "SOL", "TA")
 
 
@@ -44,7 +45,7 @@ def passive_force_length(l_norm, strain_at_one):
     c = curve_constants()
     kpe, w = c["passive_kpe"], c["passive_ramp_width"]
     x = l_norm - 1
-    ramp = 0.5 * (x + ca.sqrt(x * x + w * w)) - 0.5 * w
+    ramp = 0.5 * (x + ca.sqrt(x * x + w * w))
     return (ca.exp(kpe * ramp / strain_at_one) - 1) / (np.exp(kpe) - 1)
 
 
@@ -129,7 +130,11 @@ def muscle_parameters(rider: Rider, geometry_scale: float) -> MuscleParameters:
 def rigid_tendon_state(l_mtu, v_mtu, lopt, lts, alpha0, vmax):
     """Fibre length, velocity (m, m/s) and cos(pennation) for a rigid tendon, constant-thickness pennation."""
     h = lopt * ca.sin(alpha0)
-    along = l_mtu - lts
+    # When the unit is shorter than its tendon slack length (GAS with a flexed knee and dorsiflexed ankle), a
+    # rigid tendon goes slack: the fibre projection is smoothly clamped at ~0 so it can neither push nor
+    # flip its pennation (smooth max with a 1 mm width).
+    x = l_mtu - lts
+    along = 0.5 * (x + ca.sqrt(x * x + SLACK_WIDTH_M**2))
     lm = ca.sqrt(along * along + h * h)
     cos_a = along / lm
     vm = v_mtu * cos_a

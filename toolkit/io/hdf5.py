@@ -1,0 +1,616 @@
+"""Results in HDF5: one file per experiment, one group per solved point, written atomically.
+
+Schema version 1 (SCHEMA_VERSION; also described in docs/results_schema.md)
+---------------------------------------------------------------------------
+
+    /                                   attrs: schema = "pedaling-toolkit results", schema_version = 1,
+                                               created_utc, modified_utc, toolkit_version, git_commit
+    /points/                            successful solves only, in insertion order
+    /points/<name>/                     one solved point; <name> = encode_key(key)
+        attrs:  key                     the original point key (may contain '/', '=', ...)
+                schema_version, created_utc, toolkit_version, git_commit ("" when unknown)
+                spec_json               ProblemSpec as JSON (nested CostSpec/SolverSpec; tuples as lists)
+                setup_json              setup provenance dict (rider, fit, segments, muscles, leg_params...),
+                                        tagged JSON: {"__tuple__": [...]}, {"__float__": "nan"} keep it exact
+                stats_json              SolverStats as JSON (non-finite floats as "NaN"/"Infinity")
+                labels_json             user labels of the point (e.g. condition, rider, intensity), JSON object
+                summary_json            toolkit.analysis.power.CycleSummary as JSON (works and shares of one leg)
+                condition, power_W, cadence_rpm, nodes, success, status, iterations, solve_time_s,
+                objective, max_violation, energy_balance_residual, share_hip, share_knee, share_ankle
+                                        plain copies for quick looks with h5dump/h5ls, MATLAB, pandas
+        arrays/<array>                  float64 datasets, exactly Solution.arrays (node values of one leg over one
+                                        cycle at crank angles arrays/theta): attr units (ARRAY_UNITS), attr rows
+                                        (row names of 2-D arrays: hip,knee,ankle / the nine muscles / x,y)
+        decision                        the NLP decision vector (scaled, unitless) for warm starts, if present
+        derived/<name>                  convenience arrays recomputed by the analysis (not read back):
+                                        joint_power (3,N) W, fibre_power (9,N) W, pedal_tangential_force (N,) N,
+                                        pedal_radial_force (N,) N, crank_torque_both_legs (N,) N m
+    /failures/<name>/                   failed or infeasible solves (never results): attrs key, created_utc,
+                                        toolkit_version, git_commit, spec_json, stats_json, labels_json,
+                                        setup_json (when given)
+
+Keys: any non-empty string; the group name percent-encodes every character other than letters, digits and
+`_ - . = , + @ : ;` (so '/' becomes %2F), and the original key is kept in the `key` attribute: the key is the
+identity, the name only a safe spelling.
+
+Writes are atomic: every write builds the complete new file in a temporary file in the same directory (copying
+the points that are kept), flushes and fsyncs it, then os.replace()s it over the old file and fsyncs the
+directory. A crash or an exception mid-write leaves the previous file untouched and removes the temporary
+file. One writer at a time: concurrent writers do not corrupt the file but the last one wins.
+
+Reading: `read_solution` returns a Solution equal to the one written (spec, stats, setup and arrays).
+Readers raise ResultFileError (a ValueError) with a one-line reason for a missing, unreadable or foreign file.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import tempfile
+import types
+import typing
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+from urllib.parse import quote
+
+import numpy as np
+
+from ..model.leg import JOINTS
+from ..model.muscles import MUSCLE_NAMES
+from ..ocp.problem import ProblemSpec
+from ..ocp.solution import ARRAY_UNITS, Solution, SolverStats
+from . import provenance
+
+SCHEMA = "pedaling-toolkit results"
+SCHEMA_VERSION = 1
+_SAFE = "_-.=,+@:;"
+ROW_NAMES = {"q": JOINTS, "qdot": JOINTS, "qddot": JOINTS, "moment": JOINTS, "pedal_force": ("x", "y")}
+MUSCLE_ARRAYS = ("force", "fiber_length", "fiber_velocity", "active", "passive", "mtu_length", "activation",
+                 "excitation")
+
+
+class ResultFileError(ValueError):
+    """A result file that cannot be used: missing, not HDF5, not a toolkit result file, or a newer schema."""
+
+
+class NotAResultError(ValueError):
+    """Raised when a failed (sealed) solve is written as a result."""
+
+
+# ----------------------------------------------------------------------------------------------- keys
+
+
+def encode_key(key: str) -> str:
+    """Safe HDF5 group name for a point key (reversible percent-encoding; '/' -> %2F)."""
+    if not isinstance(key, str) or not key:
+        raise ValueError(f"point key: {key!r} (allowed: a non-empty string)")
+    name = quote(key, safe=_SAFE)
+    if set(name) == {"."}:  # '.' and '..' are not usable as link names
+        name = name.replace(".", "%2E")
+    return name
+
+
+# ----------------------------------------------------------------------------------------------- JSON
+
+
+def _tag(obj: Any) -> Any:
+    """JSON-ready copy that keeps tuples, non-finite floats and arrays distinguishable (exact round trip)."""
+    if isinstance(obj, dict):
+        return {str(k): _tag(v) for k, v in obj.items()}
+    if isinstance(obj, tuple):
+        return {"__tuple__": [_tag(v) for v in obj]}
+    if isinstance(obj, list):
+        return [_tag(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return {"__ndarray__": _tag(obj.tolist()), "dtype": str(obj.dtype)}
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        return f if math.isfinite(f) else {"__float__": repr(f)}
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return _tag(dataclasses.asdict(obj))
+    return obj
+
+
+def _untag(obj: Any) -> Any:
+    if isinstance(obj, list):
+        return [_untag(v) for v in obj]
+    if isinstance(obj, dict):
+        if set(obj) == {"__tuple__"}:
+            return tuple(_untag(v) for v in obj["__tuple__"])
+        if set(obj) == {"__float__"}:
+            return float(obj["__float__"])
+        if set(obj) == {"__ndarray__", "dtype"}:
+            return np.array(_untag(obj["__ndarray__"]), dtype=obj["dtype"])
+        return {k: _untag(v) for k, v in obj.items()}
+    return obj
+
+
+def _plain(obj: Any) -> Any:
+    """JSON-ready copy for readable attributes: tuples as lists, non-finite floats as 'NaN'/'Infinity'."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        obj = dataclasses.asdict(obj)
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _plain(obj.tolist())
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        return f if math.isfinite(f) else ("NaN" if math.isnan(f) else ("Infinity" if f > 0 else "-Infinity"))
+    return obj
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, allow_nan=False, sort_keys=False)
+
+
+def from_plain(tp: Any, value: Any) -> Any:
+    """Rebuild a value of type `tp` (dataclass, tuple[...], dict[...], float, int, str, bool, Optional) from
+    plain JSON data, using the dataclass type hints. Unknown dataclass fields are dropped with a warning."""
+    if dataclasses.is_dataclass(tp):
+        hints = typing.get_type_hints(tp)
+        names = {f.name for f in dataclasses.fields(tp) if f.init}
+        unknown = set(value) - names
+        if unknown:
+            warnings.warn(f"{tp.__name__}: ignoring fields unknown to this toolkit version: {sorted(unknown)}",
+                          stacklevel=2)
+        return tp(**{k: from_plain(hints[k], v) for k, v in value.items() if k in names})
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if value is None:
+        return None
+    if origin in (typing.Union, types.UnionType):
+        for a in args:
+            if a is type(None):
+                continue
+            try:
+                return from_plain(a, value)
+            except (TypeError, ValueError):
+                continue
+        return value
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(from_plain(args[0], v) for v in value)
+        if args:
+            return tuple(from_plain(a, v) for a, v in zip(args, value))
+        return tuple(value)
+    if origin is list:
+        return [from_plain(args[0], v) for v in value] if args else list(value)
+    if origin is dict:
+        return {k: from_plain(args[1], v) for k, v in value.items()} if args else dict(value)
+    if tp is float:
+        return float(value)
+    if tp is int:
+        return int(value)
+    if tp is bool:
+        return bool(value)
+    if tp is str:
+        return str(value)
+    return value
+
+
+def spec_to_json(spec: ProblemSpec) -> str:
+    return _dumps(_plain(spec))
+
+
+def spec_from_json(text: str) -> ProblemSpec:
+    return from_plain(ProblemSpec, json.loads(text))
+
+
+def stats_to_json(stats: SolverStats) -> str:
+    return _dumps(_plain(stats))
+
+
+def stats_from_json(text: str) -> SolverStats:
+    return from_plain(SolverStats, json.loads(text))
+
+
+def setup_to_json(setup: Mapping[str, Any]) -> str:
+    return _dumps(_tag(dict(setup)))
+
+
+def setup_from_json(text: str) -> dict[str, Any]:
+    return _untag(json.loads(text))
+
+
+# ----------------------------------------------------------------------------------------------- files
+
+
+def _h5py():
+    import h5py
+
+    return h5py
+
+
+def _check_root(f, path: Path) -> None:
+    schema = f.attrs.get("schema")
+    if schema != SCHEMA:
+        raise ResultFileError(f"not a pedaling-toolkit result file (schema attribute {schema!r})")
+    ver = int(f.attrs.get("schema_version", -1))
+    if ver > SCHEMA_VERSION:
+        raise ResultFileError(f"written with results schema version {ver}; this toolkit reads up to "
+                              f"{SCHEMA_VERSION} (update the toolkit)")
+    if ver < 1:
+        raise ResultFileError(f"invalid schema_version {ver}")
+
+
+class _Reader:
+    """Context manager opening a result file read-only, with one-line errors."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.f = None
+
+    def __enter__(self):
+        if not self.path.exists():
+            raise ResultFileError("file not found")
+        if not self.path.is_file():
+            raise ResultFileError("not a file")
+        h5py = _h5py()
+        try:
+            self.f = h5py.File(self.path, "r")
+        except OSError as e:
+            raise ResultFileError(f"cannot be read as HDF5 ({str(e).splitlines()[0]})") from None
+        try:
+            _check_root(self.f, self.path)
+        except BaseException:
+            self.f.close()
+            raise
+        return self.f
+
+    def __exit__(self, *exc):
+        if self.f is not None:
+            self.f.close()
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+Writer = Callable[[Any], None]
+
+
+def _rewrite(path, points: Mapping[str, Writer] | None = None, failures: Mapping[str, Writer] | None = None,
+             drop_failures: Iterable[str] = ()) -> None:
+    """Write a new version of `path`: every kept point/failure copied, `points`/`failures` (name -> function
+    filling a fresh group) written in place of (or after) existing ones, `drop_failures` removed. Atomic."""
+    h5py = _h5py()
+    path = Path(path)
+    points = dict(points or {})
+    failures = dict(failures or {})
+    drop = set(drop_failures)
+    directory = path.parent if str(path.parent) else Path(".")
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        mode = (path.stat().st_mode & 0o777) if path.exists() else 0o644
+        os.chmod(tmp, mode)
+        with h5py.File(tmp, "w", libver=("v108", "latest"), track_order=True) as dst:
+            now = provenance.utc_now()
+            dst.attrs["schema"] = SCHEMA
+            dst.attrs["schema_version"] = SCHEMA_VERSION
+            dst.attrs["created_utc"] = now
+            dst_points = dst.create_group("points", track_order=True)
+            dst_fail = dst.create_group("failures", track_order=True)
+            if path.exists():
+                with _Reader(path) as src:
+                    dst.attrs["created_utc"] = src.attrs.get("created_utc", now)
+                    _merge(src.get("points"), dst_points, points)
+                    _merge(src.get("failures"), dst_fail, failures, drop)
+            else:
+                _merge(None, dst_points, points)
+                _merge(None, dst_fail, failures, drop)
+            dst.attrs["modified_utc"] = now
+            dst.attrs["toolkit_version"] = provenance.package_version()
+            dst.attrs["git_commit"] = provenance.git_commit() or ""
+        _fsync_path(tmp)
+        os.replace(tmp, path)
+        _fsync_dir(directory)
+    except BaseException:
+        try:
+            tmp.unlink()
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _merge(src_group, dst_group, writers: dict[str, Writer], drop: set[str] = frozenset()) -> None:
+    """Copy src_group's members in order into dst_group, replacing those with a writer; append new ones."""
+    pending = dict(writers)
+    if src_group is not None:
+        for name in src_group:
+            if name in drop and name not in pending:
+                continue
+            if name in pending:
+                pending.pop(name)(dst_group.create_group(name, track_order=True))
+            else:
+                src_group.copy(src_group[name], dst_group, name=name)
+    for name, fn in pending.items():
+        fn(dst_group.create_group(name, track_order=True))
+
+
+def _stamp(g, key: str) -> None:
+    g.attrs["key"] = key
+    g.attrs["schema_version"] = SCHEMA_VERSION
+    g.attrs["created_utc"] = provenance.utc_now()
+    g.attrs["toolkit_version"] = provenance.package_version()
+    g.attrs["git_commit"] = provenance.git_commit() or ""
+
+
+def _row_names(name: str, arr: np.ndarray) -> tuple[str, ...] | None:
+    if arr.ndim != 2:
+        return None
+    rows = ROW_NAMES.get(name) or (MUSCLE_NAMES if name in MUSCLE_ARRAYS else None)
+    if rows is None and arr.shape[0] == len(MUSCLE_NAMES):
+        rows = MUSCLE_NAMES
+    return tuple(rows) if rows is not None and len(rows) == arr.shape[0] else None
+
+
+def _write_dataset(group, name: str, arr, units: str, rows=None) -> None:
+    arr = np.asarray(arr)
+    ds = group.create_dataset(name, data=arr)
+    ds.attrs["units"] = units
+    rows = rows if rows is not None else _row_names(name, arr)
+    if rows is not None:
+        ds.attrs["rows"] = ",".join(rows)
+
+
+def _write_arrays(group, arrays: Mapping[str, np.ndarray]) -> None:
+    g = group.create_group("arrays", track_order=True)
+    for name, arr in arrays.items():
+        _write_dataset(g, name, arr, ARRAY_UNITS.get(name, "unknown"))
+
+
+def _write_derived(group, sol: Solution) -> None:
+    from ..analysis.muscle_power import fibre_power
+    from ..analysis.pedal import both_legs_crank_torque, radial_force, tangential_force
+    from ..analysis.power import joint_power
+
+    g = group.create_group("derived", track_order=True)
+    _write_dataset(g, "joint_power", joint_power(sol), "W", JOINTS)
+    _write_dataset(g, "fibre_power", fibre_power(sol), "W", MUSCLE_NAMES)
+    _write_dataset(g, "pedal_tangential_force", tangential_force(sol), "N")
+    _write_dataset(g, "pedal_radial_force", radial_force(sol), "N")
+    _write_dataset(g, "crank_torque_both_legs", both_legs_crank_torque(sol), "N m")
+
+
+def _check_result(key: str, sol: Solution) -> None:
+    if not isinstance(sol, Solution):
+        raise TypeError(f"point {key!r}: expected a Solution, got {type(sol).__name__}")
+    if sol.sealed or not sol.stats.success:
+        raise NotAResultError(
+            f"point {key!r}: the solve did not succeed ({sol.stats.summary()}); a failed solve is never written "
+            "as a result (record it with write_failure)")
+    if "theta" not in sol.arrays:
+        raise NotAResultError(f"point {key!r}: the solution has no arrays")
+
+
+def _point_writer(key: str, sol: Solution, labels: Mapping[str, Any] | None) -> Writer:
+    from ..analysis.power import cycle_summary
+
+    summary = cycle_summary(sol)  # computed before the file is touched: a bad solution fails early
+
+    def write(g) -> None:
+        _stamp(g, key)
+        spec, st = sol.spec, sol.stats
+        g.attrs["spec_json"] = spec_to_json(spec)
+        g.attrs["setup_json"] = setup_to_json(sol.setup)
+        g.attrs["stats_json"] = stats_to_json(st)
+        g.attrs["labels_json"] = _dumps(_plain(dict(labels or {})))
+        g.attrs["summary_json"] = _dumps(_plain(summary))
+        g.attrs["condition"] = spec.condition
+        g.attrs["power_W"] = float(spec.power_W)
+        g.attrs["cadence_rpm"] = float(spec.cadence_rpm)
+        g.attrs["nodes"] = int(sol.nodes)
+        g.attrs["success"] = bool(st.success)
+        g.attrs["status"] = st.status
+        g.attrs["iterations"] = int(st.iterations)
+        g.attrs["solve_time_s"] = float(st.solve_time_s)
+        g.attrs["objective"] = float(st.objective)
+        g.attrs["max_violation"] = float(st.max_violation)
+        g.attrs["energy_balance_residual"] = float(summary.energy_balance_residual)
+        for j in JOINTS:
+            g.attrs[f"share_{j}"] = float(summary.joint_work_share[j])
+        _write_arrays(g, sol.arrays)
+        if sol.decision is not None:
+            _write_dataset(g, "decision", np.asarray(sol.decision, dtype=float), "1")
+        _write_derived(g, sol)
+
+    return write
+
+
+def write_solution(path, key: str, sol: Solution, labels: Mapping[str, Any] | None = None) -> None:
+    """Add or replace one solved point (atomically). A failure recorded under the same key is removed."""
+    write_solutions(path, [(key, sol, labels)])
+
+
+def write_solutions(path, items: Iterable) -> None:
+    """Add or replace several points in one atomic rewrite. items: (key, sol) or (key, sol, labels) tuples,
+    or a mapping key -> Solution."""
+    if isinstance(items, Mapping):
+        items = list(items.items())
+    writers: dict[str, Writer] = {}
+    keys = set()
+    for item in items:
+        key, sol, labels = (tuple(item) + (None,))[:3]
+        _check_result(key, sol)
+        name = encode_key(key)
+        if key in keys:
+            raise ValueError(f"point {key!r} given twice")
+        keys.add(key)
+        writers[name] = _point_writer(key, sol, labels)
+    if not writers:
+        return
+    _rewrite(path, points=writers, drop_failures=writers.keys())
+
+
+def write_failure(path, key: str, stats: SolverStats, spec: ProblemSpec, labels: Mapping[str, Any] | None = None,
+                  setup: Mapping[str, Any] | None = None) -> None:
+    """Record a failed or infeasible solve in /failures (never as a result). A result already stored under the
+    same key is kept; the failure is reported next to it."""
+    name = encode_key(key)
+
+    def write(g) -> None:
+        _stamp(g, key)
+        g.attrs["spec_json"] = spec_to_json(spec)
+        g.attrs["stats_json"] = stats_to_json(stats)
+        g.attrs["labels_json"] = _dumps(_plain(dict(labels or {})))
+        g.attrs["condition"] = spec.condition
+        g.attrs["power_W"] = float(spec.power_W)
+        g.attrs["status"] = stats.status
+        g.attrs["message"] = stats.message
+        if setup is not None:
+            g.attrs["setup_json"] = setup_to_json(setup)
+
+    _rewrite(path, failures={name: write})
+
+
+# ----------------------------------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class StoredPoint:
+    """One stored point with everything around it."""
+
+    key: str
+    solution: Solution
+    labels: dict[str, Any]
+    summary: dict[str, Any]
+    created_utc: str
+    toolkit_version: str
+    git_commit: str | None
+
+
+@dataclass(frozen=True)
+class FailureRecord:
+    """A failed solve recorded in /failures."""
+
+    key: str
+    spec: ProblemSpec
+    stats: SolverStats
+    labels: dict[str, Any] = field(default_factory=dict)
+    setup: dict[str, Any] | None = None
+    created_utc: str = ""
+
+
+def _attr_str(g, name: str, default: str = "") -> str:
+    v = g.attrs.get(name, default)
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+def _find(group, key: str, what: str):
+    if group is not None:
+        name = encode_key(key)
+        if name in group and _attr_str(group[name], "key") == key:
+            return group[name]
+        for n in group:  # tolerate names written by another encoder: the key attribute is the identity
+            if _attr_str(group[n], "key") == key:
+                return group[n]
+    have = [_attr_str(group[n], "key") for n in group] if group is not None else []
+    raise KeyError(f"no {what} {key!r} in this file (stored: {', '.join(have) if have else 'none'})")
+
+
+def _read_group_solution(g) -> Solution:
+    try:
+        spec = spec_from_json(_attr_str(g, "spec_json"))
+        stats = stats_from_json(_attr_str(g, "stats_json"))
+        setup = setup_from_json(_attr_str(g, "setup_json"))
+    except (json.JSONDecodeError, TypeError, KeyError) as e:
+        raise ResultFileError(f"point {_attr_str(g, 'key')!r}: unreadable metadata ({e})") from None
+    arrays = {name: np.array(ds[()]) for name, ds in g["arrays"].items()}
+    decision = np.array(g["decision"][()]) if "decision" in g else None
+    return Solution(spec, stats, setup, arrays, decision=decision, sealed=False)
+
+
+def list_points(path) -> list[str]:
+    """Keys of the stored points, in insertion order."""
+    with _Reader(path) as f:
+        g = f.get("points")
+        return [_attr_str(g[n], "key") for n in g] if g is not None else []
+
+
+def read_solution(path, key: str) -> Solution:
+    """The stored Solution of one point (equal to the one written)."""
+    with _Reader(path) as f:
+        return _read_group_solution(_find(f.get("points"), key, "point"))
+
+
+def read_point(path, key: str) -> StoredPoint:
+    """One point with its labels, cycle summary and provenance."""
+    with _Reader(path) as f:
+        return _stored(_find(f.get("points"), key, "point"))
+
+
+def _stored(g) -> StoredPoint:
+    return StoredPoint(
+        key=_attr_str(g, "key"), solution=_read_group_solution(g),
+        labels=json.loads(_attr_str(g, "labels_json", "{}")),
+        summary=json.loads(_attr_str(g, "summary_json", "{}")),
+        created_utc=_attr_str(g, "created_utc"), toolkit_version=_attr_str(g, "toolkit_version"),
+        git_commit=_attr_str(g, "git_commit") or None)
+
+
+def read_all(path) -> dict[str, Solution]:
+    """Every stored point: key -> Solution, in insertion order."""
+    with _Reader(path) as f:
+        g = f.get("points")
+        return {_attr_str(g[n], "key"): _read_group_solution(g[n]) for n in g} if g is not None else {}
+
+
+def read_points(path) -> dict[str, StoredPoint]:
+    """Every stored point with labels, summary and provenance: key -> StoredPoint."""
+    with _Reader(path) as f:
+        g = f.get("points")
+        return {_attr_str(g[n], "key"): _stored(g[n]) for n in g} if g is not None else {}
+
+
+def read_failures(path) -> dict[str, FailureRecord]:
+    """Failed solves recorded in /failures: key -> FailureRecord."""
+    with _Reader(path) as f:
+        g = f.get("failures")
+        out = {}
+        for n in (g if g is not None else []):
+            a = g[n]
+            setup = setup_from_json(_attr_str(a, "setup_json")) if "setup_json" in a.attrs else None
+            out[_attr_str(a, "key")] = FailureRecord(
+                key=_attr_str(a, "key"), spec=spec_from_json(_attr_str(a, "spec_json")),
+                stats=stats_from_json(_attr_str(a, "stats_json")),
+                labels=json.loads(_attr_str(a, "labels_json", "{}")), setup=setup,
+                created_utc=_attr_str(a, "created_utc"))
+        return out
+
+
+def file_info(path) -> dict[str, Any]:
+    """Root attributes of a result file (schema, version, times, toolkit version, git commit)."""
+    with _Reader(path) as f:
+        return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in f.attrs.items()}

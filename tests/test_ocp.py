@@ -194,3 +194,22 @@ def test_cli_infeasible_and_bad_input_exit_codes():
     assert out["success"] is False and "largest feasible drop" in out["message"]
     r = _cli("solve", "--power-W", "-5")
     assert r.returncode == 2 and "power_W" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_compliant_tendon_option(solver, setup, solutions):
+    """Compliant tendons (implicit tendon-force states): the solve succeeds, meets the power target, keeps the
+    energy balance, and at every node fibre force along the tendon equals tendon force."""
+    from toolkit.model.muscles import compliant_tendon_force  # noqa: F401  (the function under test)
+
+    spec = replace(SPECS["free"], tendon="compliant")
+    sol = solver.solve(setup, spec, guess=solutions["free"])
+    assert sol.success, sol.stats.summary()
+    cs = cycle_summary(sol)
+    assert cs.mean_crank_power_W == pytest.approx(200, rel=1e-6)
+    assert abs(cs.energy_balance_residual) < 0.005
+    m = setup.muscles
+    cos_a = np.sqrt(1 - (m.optimal_fiber_length[:, None] * np.sin(m.pennation[:, None]) / sol["fiber_length"]) ** 2)
+    fibre = m.max_force[:, None] * (sol["active"] + sol["passive"]) * cos_a
+    np.testing.assert_allclose(fibre, sol["force"], atol=1e-5 * m.max_force.max())
+    # the tendon stretches: fibre + tendon projection differs from the rigid-tendon fibre length
+    assert not np.allclose(sol["fiber_length"], solutions["free"]["fiber_length"], rtol=1e-3)

@@ -30,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--heel-drop-window-deg", type=float, nargs=2, default=None, metavar=("START", "END"))
     s.add_argument("--saddle-height-m", type=float)
     s.add_argument("--max-force-set", choices=["group_totals", "pedaling_model"])
+    s.add_argument("--tendon", choices=["rigid", "compliant"], default="rigid")
     s.add_argument("--nodes", type=int, default=40)
     s.add_argument("--multistart", type=int, default=1)
     s.add_argument("--json", action="store_true", help="print one line of JSON")
@@ -111,7 +112,7 @@ def _solve(args) -> int:
         if args.heel_drop_window_deg is not None:
             kw["heel_drop_window_deg"] = tuple(args.heel_drop_window_deg)
         spec = ProblemSpec(condition=args.condition, power_W=args.power_W, cadence_rpm=args.cadence_rpm,
-                           heel_drop_deg=args.heel_drop_deg,
+                           heel_drop_deg=args.heel_drop_deg, tendon=args.tendon,
                            solver=SolverSpec(nodes=args.nodes, multistart=args.multistart), **kw)
         model, setup = _default_setup(args)
     except (FitError, ValueError) as e:

@@ -17,7 +17,8 @@ from . import kinematics as kin
 from .anthropometry import LegSegments, Rider, leg_segments
 from .bikefit import BikeFit, hip_position, pelvis_tilt_rad
 from .geometry import MuscleGeometry, load_geometry
-from .muscles import MUSCLE_NAMES, PARAM_FIELDS, MuscleParameters, muscle_parameters, rigid_tendon_force
+from .muscles import (MUSCLE_NAMES, PARAM_FIELDS, MuscleParameters, compliant_tendon_force, muscle_parameters,
+                      rigid_tendon_force)
 from .parameters import model_parameters
 
 JOINTS = ("hip", "knee", "ankle")
@@ -214,6 +215,28 @@ class LegModel:
                            ["q", "qdot", "a", "pm", "scale"],
                            ["force", "moment", "fiber_length", "fiber_velocity", "active", "passive",
                             "mtu_length", "moment_arm"])
+
+
+    @cached_property
+    def muscles_compliant(self) -> ca.Function:
+        """Compliant-tendon variant: muscles_compliant(q, qdot, a, ft, dft, pm, scale) -> force[9], moment[3],
+        fibre length, fibre velocity, active, passive, mtu length, moment arms, equilibrium residual[9]."""
+        n = len(MUSCLE_NAMES)
+        q, qd = ca.SX.sym("q", 3), ca.SX.sym("qdot", 3)
+        a, ft, dft = ca.SX.sym("a", n), ca.SX.sym("ft", n), ca.SX.sym("dft", n)
+        pm = ca.SX.sym("pm", self.n_muscle_params)
+        scale = ca.SX.sym("scale")
+        L, R = self.geometry.casadi_function()(q, scale)
+        par = {f: pm[i * n:(i + 1) * n] for i, f in enumerate(PARAM_FIELDS)}
+        v_mtu = -ca.mtimes(R, qd)
+        F, act, pas, lm, vm, _, eq = compliant_tendon_force(
+            a, ft, dft, L, v_mtu, par["max_force"], par["optimal_fiber_length"], par["tendon_slack_length"],
+            par["pennation"], par["max_velocity"], par["passive_strain"])
+        return ca.Function("muscles_compliant", [q, qd, a, ft, dft, pm, scale],
+                           [F, ca.mtimes(R.T, F), lm, vm, act, pas, L, R, eq],
+                           ["q", "qdot", "a", "ft", "dft", "pm", "scale"],
+                           ["force", "moment", "fiber_length", "fiber_velocity", "active", "passive",
+                            "mtu_length", "moment_arm", "equilibrium"])
 
 
 @dataclass(frozen=True)

@@ -150,3 +150,24 @@ def rigid_tendon_force(a, l_mtu, v_mtu, fmax, lopt, lts, alpha0, vmax, e0):
     active = a * active_force_length(ln) * force_velocity(vn)
     passive = passive_force_length(ln, e0)
     return fmax * (active + passive) * cos_a, active, passive, lm, vm, cos_a
+
+
+def compliant_tendon_force(a, ft, dft, l_mtu, v_mtu, fmax, lopt, lts, alpha0, vmax, e0):
+    """Compliant tendon in De Groote et al. (2016)'s implicit form: normalized tendon force ft is a state and
+    its rate dft (1/s) a control; tendon length follows from ft, the fibre from the rest of the unit, and
+    `equilibrium` (fibre force along the tendon minus tendon force, normalized) must vanish.
+
+    Returns (force, active, passive, lm, vm, cos_a, equilibrium)."""
+    t = curve_constants()["tendon"]
+    lt = lts * tendon_length_from_force(ft)
+    vt = lts * dft / (t["kT"] * (ft + t["c3"]))
+    h = lopt * ca.sin(alpha0)
+    x = l_mtu - lt
+    along = 0.5 * (x + ca.sqrt(x * x + SLACK_WIDTH_M**2))
+    lm = ca.sqrt(along * along + h * h)
+    cos_a = along / lm
+    vm = (v_mtu - vt) * cos_a
+    ln = lm / lopt
+    active = a * active_force_length(ln) * force_velocity(vm / (vmax * lopt))
+    passive = passive_force_length(ln, e0)
+    return fmax * ft, active, passive, lm, vm, cos_a, (active + passive) * cos_a - ft

@@ -8,9 +8,10 @@ import numpy as np
 from ..model.leg import LegModel, Setup
 from .problem import ProblemSpec
 from .solution import Solution
-from .transcription import Transcription, heel_drop_nodes
+from .transcription import DFT_SCALE, Transcription, heel_drop_nodes
 
 GUESS_ACTIVATION = 0.1
+GUESS_TENDON_FORCE = 0.05  # normalized tendon force (compliant tendon only)
 
 
 def kinematic_guess(tr: Transcription, setup: Setup, spec: ProblemSpec, activation: float = GUESS_ACTIVATION,
@@ -20,16 +21,18 @@ def kinematic_guess(tr: Transcription, setup: Setup, spec: ProblemSpec, activati
     moderate activation (excitation = activation)."""
     N = tr.nodes
     a = np.full((9, N), activation)
+    ft = [np.full((9, N), GUESS_TENDON_FORCE)] if tr.compliant else []
+    dft = [np.zeros((9, N))] if tr.compliant else []
     if tr.mode != "free":
-        return tr.join(a, a.copy())
+        return tr.join(np.vstack([a, *ft]), np.vstack([a, *dft]))
     ankle = math.radians(setup.fit.ankle_at_bdc_deg + ankle_offset_deg)
     vals = np.array([[float(v) for v in tr.model.fixed_ankle(t, ankle, setup.leg_params)] for t in tr.theta]).T
     phi, dphi, ddphi = vals
     if spec.condition == "heel_drop":
         idx = heel_drop_nodes(tr.theta, spec)
         phi[idx] = np.minimum(phi[idx], -math.radians(spec.heel_drop_deg) - 0.01)
-    X = np.vstack([phi, dphi, a])
-    U = np.vstack([ddphi, a])
+    X = np.vstack([phi, dphi, a, *ft])
+    U = np.vstack([ddphi, a, *dft])
     return tr.join(X, U)
 
 
@@ -46,6 +49,13 @@ def guess_from_solution(tr: Transcription, sol: Solution, setup: Setup, spec: Pr
     th = arr["theta"]
     a = np.clip(_periodic_resample(th, arr["activation"], tr.theta), 0.01, 1)
     e = np.clip(_periodic_resample(th, arr["excitation"], tr.theta), 0.01, 1)
+    ft, dft = [], []
+    if tr.compliant:
+        f = np.clip(_periodic_resample(th, arr["force"], tr.theta) / setup.muscles.max_force[:, None], 0, 3)
+        h = 2 * math.pi / tr.nodes
+        rate = (np.roll(f, -1, axis=1) - np.roll(f, 1, axis=1)) / (2 * h) * spec.omega
+        ft, dft = [f], [np.clip(rate / DFT_SCALE, -50, 50)]
+    a, e = np.vstack([a, *ft]), np.vstack([e, *dft])
     if tr.mode != "free":
         return tr.join(a, e)
     phi, dphi, ddphi = _periodic_resample(th, np.vstack([arr["phi"], arr["dphi"], arr["ddphi"]]), tr.theta)

@@ -8,6 +8,7 @@ from ..model.muscles import MUSCLE_NAMES
 CONDITIONS = ("free", "fixed", "heel_drop", "prescribed")
 COST_KINDS = ("activation", "stress")
 LOADS = ("isokinetic",)
+TENDONS = ("rigid", "compliant")
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class ProblemSpec:
     typical BDC angle that the saddle rule assumes, so the stiff leg still reaches the pedal),
     'heel_drop' (sole angle <= -heel_drop_deg for crank angles in heel_drop_window_deg), 'prescribed'
     (sole angle follows prescribed_sole_deg, a list of (crank_angle_deg, sole_angle_deg) samples over 0-360).
+    tendon: 'rigid' (default) or 'compliant' (De Groote 2016 implicit tendon-force states).
     power_W is the mean crank power of both legs. The default heel-drop window, 60-120 deg, is the middle of the
     power phase around the forward-horizontal crank; closer to TDC the shank leans back and a dropped heel needs
     more dorsiflexion than the ankle has (with the default fit the largest drop is about 4 deg at 45 deg crank
@@ -80,12 +82,15 @@ class ProblemSpec:
     heel_drop_window_deg: tuple[float, float] = (60.0, 120.0)
     prescribed_sole_deg: tuple[tuple[float, float], ...] = ()
     load: str = "isokinetic"
+    tendon: str = "rigid"
     cost: CostSpec = field(default_factory=CostSpec)
     solver: SolverSpec = field(default_factory=SolverSpec)
 
     def __post_init__(self) -> None:
         if self.condition not in CONDITIONS:
             raise ValueError(f"condition: {self.condition!r} (allowed: {', '.join(CONDITIONS)})")
+        if self.tendon not in TENDONS:
+            raise ValueError(f"tendon: {self.tendon!r} (allowed: {', '.join(TENDONS)})")
         if self.load not in LOADS:
             raise ValueError(f"load: {self.load!r} (allowed: {', '.join(LOADS)})")
         if not (0 < self.power_W <= 1500):

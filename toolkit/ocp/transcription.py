@@ -31,6 +31,8 @@ from .problem import ProblemSpec
 NM = len(MUSCLE_NAMES)
 FOURIER_ORDER = 6
 TORQUE_SCALE = 10.0  # N m; scales the sole-angle equation of motion
+DFT_SCALE = 10.0  # 1/s; tendon-force rate control = DFT_SCALE x variable (order one)
+TENDON_FORCE_BOUNDS = (0.0, 3.0)
 ACTIVATION_BOUNDS = (0.01, 1.0)
 SOLE_BOUNDS_RAD = (np.radians(-60.0), np.radians(80.0))
 
@@ -92,6 +94,11 @@ class Transcription:
     cost_kind: str
     exponent: int
     nodes: int
+    tendon: str = "rigid"
+
+    @property
+    def compliant(self) -> bool:
+        return self.tendon == "compliant"
 
     @cached_property
     def layout(self) -> ParLayout:
@@ -99,11 +106,11 @@ class Transcription:
 
     @property
     def nx(self) -> int:
-        return NM + (2 if self.mode == "free" else 0)
+        return NM * (2 if self.compliant else 1) + (2 if self.mode == "free" else 0)
 
     @property
     def nu(self) -> int:
-        return NM + (1 if self.mode == "free" else 0)
+        return NM * (2 if self.compliant else 1) + (1 if self.mode == "free" else 0)
 
     @cached_property
     def node_function(self) -> ca.Function:
@@ -114,20 +121,24 @@ class Transcription:
         u = ca.SX.sym("u", self.nu)
         par = ca.SX.sym("par", L.size)
         omega, p, pm = L.get(par, "omega"), L.get(par, "leg"), L.get(par, "mus")
+        k = 2 if self.mode == "free" else 0
+        a, e = x[k:k + NM], u[k // 2:k // 2 + NM]
+        ft, dft = (x[k + NM:], u[k // 2 + NM:] * DFT_SCALE) if self.compliant else (None, None)
         if self.mode == "free":
-            phi, dphi, a = x[0], x[1], x[2:]
-            ddphi, e = u[0], u[1:]
+            phi, dphi, ddphi = x[0], x[1], u[0]
         elif self.mode == "fixed":
             phi, dphi, ddphi = m.fixed_ankle(th, L.get(par, "fixed_ankle"), p)
-            a, e = x, u
         else:
             phi, dphi, ddphi = fourier_eval(th, L.get(par, "fourier"))
-            a, e = x, u
         q, dq, _ = m.pose(th, phi, p)
         qdot = ca.mtimes(dq, ca.vertcat(omega, dphi * omega))
         Qin = m.inverse_dynamics(th, phi, omega, dphi * omega, 0, ddphi * omega**2, p)
         scale = p[-1]
-        F, Mmus, lm, vm, act, pas, lmtu, R = m.muscles(q, qdot, a, pm, scale)
+        if self.compliant:
+            F, Mmus, lm, vm, act, pas, lmtu, R, equilibrium = m.muscles_compliant(q, qdot, a, ft, dft, pm, scale)
+        else:
+            F, Mmus, lm, vm, act, pas, lmtu, R = m.muscles(q, qdot, a, pm, scale)
+            equilibrium = ca.SX.zeros(NM)
         tau = Mmus + m.passive(q, qdot)
         res = ca.mtimes(dq.T, tau) - Qin
         if self.mode == "fixed":
@@ -147,7 +158,8 @@ class Transcription:
             effort = ca.dot(w, (F / fmax) ** 2)
         reg = L.get(par, "reg")
         cost = effort + reg[0] * ca.sumsqr(e - a) + reg[1] * ddphi**2
-        deriv = ca.vertcat(dphi, ddphi, adot / omega) if self.mode == "free" else adot / omega
+        deriv = ca.vertcat(*([dphi, ddphi] if self.mode == "free" else []), adot / omega,
+                           *([dft / omega] if self.compliant else []))
         net = tau + ca.vertcat(0, 0, orthosis)
         # Joint accelerations along the closed chain, then the pedal force from the open-chain dynamics:
         # net = tau_open - Jc^T F_on_foot  (least squares; exact when the chain equations hold).
@@ -159,11 +171,11 @@ class Transcription:
             "node", [th, x, u, par],
             [deriv, sole_res / TORQUE_SCALE, crank_torque, q, cost,
              phi, dphi, ddphi, qdot, net, F, lm, vm, act, pas, lmtu, a, e, adot, orthosis, effort, pedal_force,
-             qddot],
+             qddot, equilibrium],
             ["theta", "x", "u", "par"],
             ["deriv", "sole_residual", "crank_torque", "q", "cost",
              "phi", "dphi", "ddphi", "qdot", "moment", "force", "fiber_length", "fiber_velocity", "active",
-             "passive", "mtu_length", "a", "e", "adot", "orthosis_moment", "effort", "pedal_force", "qddot"])
+             "passive", "mtu_length", "a", "e", "adot", "orthosis_moment", "effort", "pedal_force", "qddot", "equilibrium"])
 
     @cached_property
     def theta(self) -> np.ndarray:
@@ -190,6 +202,8 @@ class Transcription:
             groups.append(("sole_dynamics", ca.vec(sole_res), N))
         if self.mode == "free":
             groups.append(("joint_range", ca.vec(q), 3 * N))
+        if self.compliant:
+            groups.append(("tendon_equilibrium", ca.vec(out[-1]), NM * N))
         g = ca.vertcat(*[gr[1] for gr in groups])
         w = ca.vertcat(ca.vec(X), ca.vec(U))
         f = ca.sum2(cost) / N
@@ -215,12 +229,15 @@ class Transcription:
         """Readable name of every constraint row (for violation reports)."""
         names: list[str] = []
         deg = np.degrees(self.theta)
-        xn = (["phi", "dphi"] if self.mode == "free" else []) + [f"a_{m}" for m in MUSCLE_NAMES]
+        xn = ((["phi", "dphi"] if self.mode == "free" else []) + [f"a_{m}" for m in MUSCLE_NAMES]
+              + ([f"tendon force {m}" for m in MUSCLE_NAMES] if self.compliant else []))
         for name, n in self.nlp["groups"]:
             if name == "defect":
                 names += [f"defect {xn[i]} at crank {deg[k]:.0f} deg" for k in range(self.nodes) for i in range(self.nx)]
             elif name == "power":
                 names.append("mean crank power")
+            elif name == "tendon_equilibrium":
+                names += [f"{m} tendon equilibrium at crank {deg[k]:.0f} deg" for k in range(self.nodes) for m in MUSCLE_NAMES]
             elif name == "sole_dynamics":
                 names += [f"sole-angle equation of motion at crank {d:.0f} deg" for d in deg]
             else:
@@ -239,6 +256,9 @@ class Transcription:
             ulo[0], uhi[0] = -50.0, 50.0
             if spec.condition == "heel_drop":
                 xhi[0, heel_drop_nodes(self.theta, spec)] = -np.radians(spec.heel_drop_deg)
+        if self.compliant:
+            xlo[-NM:], xhi[-NM:] = TENDON_FORCE_BOUNDS
+            ulo[-NM:], uhi[-NM:] = -50.0, 50.0
         lo = np.concatenate([xlo.ravel(order="F"), ulo.ravel(order="F")])
         hi = np.concatenate([xhi.ravel(order="F"), uhi.ravel(order="F")])
         return lo, hi
@@ -262,4 +282,4 @@ def heel_drop_nodes(theta: np.ndarray, spec: ProblemSpec) -> np.ndarray:
 
 def transcription_key(spec: ProblemSpec) -> tuple:
     mode = "free" if spec.condition in ("free", "heel_drop") else spec.condition
-    return (mode, spec.cost.kind, spec.cost.exponent, spec.solver.nodes)
+    return (mode, spec.cost.kind, spec.cost.exponent, spec.solver.nodes, spec.tendon)

@@ -213,3 +213,23 @@ def test_compliant_tendon_option(solver, setup, solutions):
     np.testing.assert_allclose(fibre, sol["force"], atol=1e-5 * m.max_force.max())
     # the tendon stretches: fibre + tendon projection differs from the rigid-tendon fibre length
     assert not np.allclose(sol["fiber_length"], solutions["free"]["fiber_length"], rtol=1e-3)
+
+
+@pytest.mark.parametrize("cond", ["free", "fixed"])
+def test_inertial_load_option(solver, setup, solutions, cond):
+    """Inertial crank (light flywheel so the speed visibly varies): mean power = target and cycle period = 60 /
+    cadence exactly, half-cycle symmetric crank speed, energy balance pointwise and over the cycle."""
+    from toolkit.analysis.power import energy_balance
+
+    spec = replace(SPECS[cond], load="inertial", flywheel_inertia_kgm2=2.0)
+    sol = solver.solve(setup, spec, guess=solutions[cond])
+    assert sol.success, sol.stats.summary()
+    cs = cycle_summary(sol)
+    assert cs.mean_crank_power_W == pytest.approx(200, rel=1e-6)
+    assert sol.node_dt.sum() == pytest.approx(60 / spec.cadence_rpm, rel=1e-9)
+    w = sol["crank_speed"]
+    assert np.ptp(w) > 0.02 * w.mean()  # the crank really speeds up and slows down
+    np.testing.assert_allclose(w[: NODES // 2], w[NODES // 2:], rtol=1e-8)
+    eb = energy_balance(sol, solver.model)
+    assert eb.pointwise_relative < 1e-9
+    assert abs(cs.energy_balance_residual) < 0.005

@@ -87,16 +87,16 @@ class MuscleWork:
 
 def muscle_work(sol) -> MuscleWork:
     """Positive, negative and net fibre work per muscle over one cycle."""
-    T = sol.period_s
+    dt = sol.node_dt
     P = fibre_power(sol)
     _, P_pas = fibre_power_parts(sol)
-    pos = np.maximum(P, 0).mean(axis=1) * T
-    neg = np.minimum(P, 0).mean(axis=1) * T
+    pos = (np.maximum(P, 0) * dt).sum(axis=1)
+    neg = (np.minimum(P, 0) * dt).sum(axis=1)
     return MuscleWork(
         positive_J=dict(zip(MUSCLE_NAMES, pos.tolist())),
         negative_J=dict(zip(MUSCLE_NAMES, neg.tolist())),
         net_J=dict(zip(MUSCLE_NAMES, (pos + neg).tolist())),
-        passive_net_J=dict(zip(MUSCLE_NAMES, (P_pas.mean(axis=1) * T).tolist())),
+        passive_net_J=dict(zip(MUSCLE_NAMES, (P_pas * dt).sum(axis=1).tolist())),
         total_positive_J=float(pos.sum()),
         total_negative_J=float(neg.sum()),
     )

@@ -50,7 +50,8 @@ def resultant_force(sol) -> np.ndarray:
 
 def index_of_effectiveness(sol) -> float:
     """Cycle impulse of the tangential force / cycle impulse of the resultant force (one leg)."""
-    return float(tangential_force(sol).mean() / resultant_force(sol).mean())
+    dt = sol.node_dt
+    return float((tangential_force(sol) * dt).sum() / (resultant_force(sol) * dt).sum())
 
 
 def half_cycle_shift(values: np.ndarray) -> np.ndarray:

@@ -32,7 +32,13 @@ def joint_power(sol: Solution) -> np.ndarray:
 
 def crank_power(sol: Solution) -> np.ndarray:
     """Power (W) delivered to the crank by one leg at each node."""
-    return sol["crank_torque"] * sol.spec.omega
+    speed = sol.arrays.get("crank_speed")
+    return sol["crank_torque"] * (sol.spec.omega if speed is None else sol["crank_speed"])
+
+
+def cycle_integral(sol: Solution, values: np.ndarray) -> np.ndarray:
+    """Integral over the cycle (time) of node values on the last axis: periodic trapezoid, dt = dtheta/omega."""
+    return (np.asarray(values) * sol.node_dt).sum(axis=-1)
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,7 @@ class CycleSummary:
 
 def joint_work(sol: Solution) -> dict[str, float]:
     """Net work per joint over one cycle (J)."""
-    return dict(zip(JOINTS, (joint_power(sol).mean(axis=1) * sol.period_s).tolist()))
+    return dict(zip(JOINTS, cycle_integral(sol, joint_power(sol)).tolist()))
 
 
 def cycle_summary(sol: Solution) -> CycleSummary:
@@ -77,12 +83,12 @@ def cycle_summary(sol: Solution) -> CycleSummary:
 
     P = joint_power(sol)
     T = sol.period_s
-    pos = np.maximum(P, 0).mean(axis=1) * T
-    neg = np.minimum(P, 0).mean(axis=1) * T
-    ext = np.where(sol["moment"] < 0, np.maximum(P, 0), 0).mean(axis=1) * T
-    flx = np.where(sol["moment"] >= 0, np.maximum(P, 0), 0).mean(axis=1) * T
-    crank_w = float(crank_power(sol).mean() * T)
-    joint_w = float(P.mean(axis=1).sum() * T)
+    pos = cycle_integral(sol, np.maximum(P, 0))
+    neg = cycle_integral(sol, np.minimum(P, 0))
+    ext = cycle_integral(sol, np.where(sol["moment"] < 0, np.maximum(P, 0), 0))
+    flx = cycle_integral(sol, np.where(sol["moment"] >= 0, np.maximum(P, 0), 0))
+    crank_w = float(cycle_integral(sol, crank_power(sol)))
+    joint_w = float(cycle_integral(sol, P).sum())
     total_pos = float(pos.sum())
     mw = muscle_work(sol)
     return CycleSummary(
@@ -133,24 +139,26 @@ def _energy_rate_function(model):
 
     key = id(model)
     if key not in _ENERGY_RATE:
-        th, ph, dth, dph, ddph = (ca.SX.sym(n) for n in ("theta", "phi", "dtheta", "dphi", "ddphi"))
+        th, ph, dth, dph, ddth, ddph = (ca.SX.sym(n) for n in ("theta", "phi", "dtheta", "dphi", "ddtheta", "ddphi"))
         p = ca.SX.sym("p", model.n_leg_params)
         T, V = model.energy(th, ph, dth, dph, p)
-        x, xd = ca.vertcat(th, ph, dth, dph), ca.vertcat(dth, dph, 0, ddph)
+        x, xd = ca.vertcat(th, ph, dth, dph), ca.vertcat(dth, dph, ddth, ddph)
         rate = ca.jtimes(T + V, x, xd)
-        _ENERGY_RATE[key] = (model, ca.Function("energy_rate", [th, ph, dth, dph, ddph, p], [rate]))
+        _ENERGY_RATE[key] = (model, ca.Function("energy_rate", [th, ph, dth, dph, ddth, ddph, p], [rate]))
     return _ENERGY_RATE[key][1]
 
 
 def leg_energy_rate(sol: Solution, model=None) -> np.ndarray:
-    """dE/dt (W) of the leg's kinetic + potential energy at every node (isokinetic crank)."""
+    """dE/dt (W) of the leg's kinetic + potential energy (and the crank arm's) at every node."""
     model = model if model is not None else _default_model()
     f = _energy_rate_function(model)
-    om = sol.spec.omega
-    p = np.asarray(sol.setup["leg_params"], dtype=float)
     n = sol.nodes
-    out = f.map(n)(sol["theta"][None, :], sol["phi"][None, :], np.full((1, n), om), (sol["dphi"] * om)[None, :],
-                   (sol["ddphi"] * om ** 2)[None, :], np.repeat(p[:, None], n, axis=1))
+    om = sol["crank_speed"] if "crank_speed" in sol.arrays else np.full(n, sol.spec.omega)
+    acc = sol["crank_acceleration"] if "crank_acceleration" in sol.arrays else np.zeros(n)
+    p = np.asarray(sol.setup["leg_params"], dtype=float)
+    phi_acc = sol["ddphi"] * om ** 2 + sol["dphi"] * acc
+    out = f.map(n)(sol["theta"][None, :], sol["phi"][None, :], om[None, :], (sol["dphi"] * om)[None, :],
+                   acc[None, :], phi_acc[None, :], np.repeat(p[:, None], n, axis=1))
     return np.array(out).ravel()
 
 
@@ -171,8 +179,8 @@ def energy_balance(sol: Solution, model=None) -> EnergyBalance:
     P = joint_power(sol).sum(axis=0)
     Pc = crank_power(sol)
     dE = leg_energy_rate(sol, model)
-    crank_w = float(Pc.mean() * T)
-    joint_w = float(P.mean() * T)
+    crank_w = float(cycle_integral(sol, Pc))
+    joint_w = float(cycle_integral(sol, P))
     pw = float(np.abs(P - Pc - dE).max())
-    return EnergyBalance(joint_w, crank_w, (joint_w - crank_w) / abs(crank_w), float(dE.mean()), pw,
-                         pw / abs(float(Pc.mean())))
+    return EnergyBalance(joint_w, crank_w, (joint_w - crank_w) / abs(crank_w), float(cycle_integral(sol, dE) / T),
+                         pw, pw / abs(crank_w / T))

@@ -109,7 +109,7 @@ def export_sto(sol, directory, stem: str, crank_step_deg: float | None = None) -
     out_dir = Path(directory)
     out_dir.mkdir(parents=True, exist_ok=True)
     th, g = _grid(sol, crank_step_deg)
-    time = th / sol.spec.omega
+    time = sol.time if len(th) == sol.nodes else th / sol.spec.omega
     deg = np.degrees
 
     def table(suffix: str, cols: list[tuple[str, np.ndarray]], in_degrees: bool) -> Path:

@@ -23,6 +23,8 @@ def kinematic_guess(tr: Transcription, setup: Setup, spec: ProblemSpec, activati
     a = np.full((9, N), activation)
     ft = [np.full((9, N), GUESS_TENDON_FORCE)] if tr.compliant else []
     dft = [np.zeros((9, N))] if tr.compliant else []
+    if tr.inertial:  # constant crank speed (omega^2 / mean^2 = 1), no acceleration
+        ft, dft = ft + [np.ones((1, N))], dft + [np.zeros((1, N))]
     if tr.mode != "free":
         return tr.join(np.vstack([a, *ft]), np.vstack([a, *dft]))
     ankle = math.radians(setup.fit.ankle_at_bdc_deg + ankle_offset_deg)
@@ -55,6 +57,13 @@ def guess_from_solution(tr: Transcription, sol: Solution, setup: Setup, spec: Pr
         h = 2 * math.pi / tr.nodes
         rate = (np.roll(f, -1, axis=1) - np.roll(f, 1, axis=1)) / (2 * h) * spec.omega
         ft, dft = [f], [np.clip(rate / DFT_SCALE, -50, 50)]
+    if tr.inertial:
+        if "crank_speed" in arr:
+            w = _periodic_resample(th, arr["crank_speed"], tr.theta)[0] / spec.omega
+            acc = _periodic_resample(th, arr["crank_acceleration"], tr.theta)[0] / spec.omega**2
+        else:
+            w, acc = np.ones(tr.nodes), np.zeros(tr.nodes)
+        ft, dft = ft + [w[None, :] ** 2], dft + [acc[None, :]]
     a, e = np.vstack([a, *ft]), np.vstack([e, *dft])
     if tr.mode != "free":
         return tr.join(a, e)

@@ -7,7 +7,7 @@ from ..model.muscles import MUSCLE_NAMES
 
 CONDITIONS = ("free", "fixed", "heel_drop", "prescribed")
 COST_KINDS = ("activation", "stress")
-LOADS = ("isokinetic",)
+LOADS = ("isokinetic", "inertial")
 TENDONS = ("rigid", "compliant")
 
 
@@ -67,6 +67,11 @@ class ProblemSpec:
     typical BDC angle that the saddle rule assumes, so the stiff leg still reaches the pedal),
     'heel_drop' (sole angle <= -heel_drop_deg for crank angles in heel_drop_window_deg), 'prescribed'
     (sole angle follows prescribed_sole_deg, a list of (crank_angle_deg, sole_angle_deg) samples over 0-360).
+    load: 'isokinetic' (default; the crank turns at constant speed, as on an ergometer in isokinetic mode) or
+    'inertial' (the crank drives an equivalent inertia flywheel_inertia_kgm2 against a constant resistance
+    torque; cadence is then the mean over the cycle). The default 90 kg m^2 is road riding: rider + bike
+    80 kg at wheel radius 0.34 m and gear 53/17, I = m (r G)^2 (Fregly, Zajac & Dairaghi 2000 derive the same
+    equivalence).
     tendon: 'rigid' (default) or 'compliant' (De Groote 2016 implicit tendon-force states).
     power_W is the mean crank power of both legs. The default heel-drop window, 60-120 deg, is the middle of the
     power phase around the forward-horizontal crank; closer to TDC the shank leans back and a dropped heel needs
@@ -82,6 +87,7 @@ class ProblemSpec:
     heel_drop_window_deg: tuple[float, float] = (60.0, 120.0)
     prescribed_sole_deg: tuple[tuple[float, float], ...] = ()
     load: str = "isokinetic"
+    flywheel_inertia_kgm2: float = 90.0
     tendon: str = "rigid"
     cost: CostSpec = field(default_factory=CostSpec)
     solver: SolverSpec = field(default_factory=SolverSpec)
@@ -93,6 +99,8 @@ class ProblemSpec:
             raise ValueError(f"tendon: {self.tendon!r} (allowed: {', '.join(TENDONS)})")
         if self.load not in LOADS:
             raise ValueError(f"load: {self.load!r} (allowed: {', '.join(LOADS)})")
+        if not (0.01 <= self.flywheel_inertia_kgm2 <= 1000):
+            raise ValueError(f"flywheel_inertia_kgm2: {self.flywheel_inertia_kgm2} (allowed: 0.01-1000 kg m^2)")
         if not (0 < self.power_W <= 1500):
             raise ValueError(f"power_W: {self.power_W} (allowed: 0 < P <= 1500 W)")
         if not (20 <= self.cadence_rpm <= 200):

@@ -81,8 +81,24 @@ class Solution:
         return 60.0 / self.spec.cadence_rpm
 
     @property
+    def node_dt(self) -> np.ndarray:
+        """Time weight (s) of every node in cycle integrals: periodic trapezoid in crank angle, dt = dtheta/omega
+        (uniform for an isokinetic crank). Integral over the cycle of x = sum(x * node_dt)."""
+        h = 2 * math.pi / self.nodes
+        speed = self.arrays.get("crank_speed")
+        if speed is None:
+            return np.full(self.nodes, h / self.spec.omega)
+        return h / np.asarray(speed)
+
+    @property
     def time(self) -> np.ndarray:
-        return self["theta"] / (2 * math.pi) * self.period_s
+        """Time (s) at each node from the start of the cycle (trapezoid of dtheta / omega)."""
+        h = 2 * math.pi / self.nodes
+        speed = self.arrays.get("crank_speed")
+        if speed is None:
+            return self["theta"] / (2 * math.pi) * self.period_s
+        inv = 1.0 / np.asarray(speed)
+        return np.concatenate([[0.0], np.cumsum(h / 2 * (inv[:-1] + inv[1:]))])
 
 
 ARRAY_UNITS = {
@@ -91,4 +107,5 @@ ARRAY_UNITS = {
     "fiber_velocity": "m/s", "active": "1", "passive": "1", "mtu_length": "m",
     "activation": "1", "excitation": "1", "crank_torque": "N m", "orthosis_moment": "N m",
     "sole_residual": "1", "pedal_force": "N", "qddot": "rad/s^2",
+    "crank_speed": "rad/s", "crank_acceleration": "rad/s^2",
 }

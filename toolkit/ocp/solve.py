@@ -53,7 +53,8 @@ class PedalingSolver:
         return tr.layout.pack(
             omega=spec.omega, power=spec.power_W, leg=setup.leg_params, mus=setup.muscle_params, weights=w,
             tau_act=mus.tau_act, tau_deact=mus.tau_deact, fixed_ankle=math.radians(spec.fixed_ankle_deg),
-            fourier=four, reg=[spec.cost.excitation_rate_weight, spec.cost.sole_accel_weight])
+            fourier=four, reg=[spec.cost.excitation_rate_weight, spec.cost.sole_accel_weight],
+            flywheel=spec.flywheel_inertia_kgm2)
 
     def solve(self, setup: Setup, spec: ProblemSpec, guess: Solution | None = None) -> Solution:
         """Solve one point. Never raises for a failed solve: the returned Solution is then sealed."""
@@ -116,6 +117,7 @@ def node_arrays(tr: Transcription, w: np.ndarray, par: np.ndarray) -> dict[str, 
         "activation": d["a"], "excitation": d["e"], "crank_torque": d["crank_torque"].ravel(),
         "orthosis_moment": d["orthosis_moment"].ravel(), "sole_residual": d["sole_residual"].ravel(),
         "pedal_force": d["pedal_force"], "qddot": d["qddot"],
+        "crank_speed": d["crank_speed"].ravel(), "crank_acceleration": d["crank_acceleration"].ravel(),
     }
     return arrays
 

@@ -33,6 +33,7 @@ FOURIER_ORDER = 6
 TORQUE_SCALE = 10.0  # N m; scales the sole-angle equation of motion
 DFT_SCALE = 10.0  # 1/s; tendon-force rate control = DFT_SCALE x variable (order one)
 TENDON_FORCE_BOUNDS = (0.0, 3.0)
+CRANK_SPEED_SQ_BOUNDS = (0.25, 4.0)  # (omega / mean omega)^2: crank speed between half and twice the mean
 ACTIVATION_BOUNDS = (0.01, 1.0)
 SOLE_BOUNDS_RAD = (np.radians(-60.0), np.radians(80.0))
 
@@ -42,7 +43,8 @@ class ParLayout:
 
     def __init__(self, n_leg: int, n_mus: int):
         sizes = [("omega", 1), ("power", 1), ("leg", n_leg), ("mus", n_mus), ("weights", NM), ("tau_act", NM),
-                 ("tau_deact", NM), ("fixed_ankle", 1), ("fourier", 2 * FOURIER_ORDER + 1), ("reg", 2)]
+                 ("tau_deact", NM), ("fixed_ankle", 1), ("fourier", 2 * FOURIER_ORDER + 1), ("reg", 2),
+                 ("flywheel", 1)]
         self.slices: dict[str, slice] = {}
         i = 0
         for name, n in sizes:
@@ -95,6 +97,11 @@ class Transcription:
     exponent: int
     nodes: int
     tendon: str = "rigid"
+    load: str = "isokinetic"
+
+    @property
+    def inertial(self) -> bool:
+        return self.load == "inertial"
 
     @property
     def compliant(self) -> bool:
@@ -106,11 +113,11 @@ class Transcription:
 
     @property
     def nx(self) -> int:
-        return NM * (2 if self.compliant else 1) + (2 if self.mode == "free" else 0)
+        return NM * (2 if self.compliant else 1) + (2 if self.mode == "free" else 0) + int(self.inertial)
 
     @property
     def nu(self) -> int:
-        return NM * (2 if self.compliant else 1) + (1 if self.mode == "free" else 0)
+        return NM * (2 if self.compliant else 1) + (1 if self.mode == "free" else 0) + int(self.inertial)
 
     @cached_property
     def node_function(self) -> ca.Function:
@@ -120,10 +127,16 @@ class Transcription:
         x = ca.SX.sym("x", self.nx)
         u = ca.SX.sym("u", self.nu)
         par = ca.SX.sym("par", L.size)
-        omega, p, pm = L.get(par, "omega"), L.get(par, "leg"), L.get(par, "mus")
+        omega_mean, p, pm = L.get(par, "omega"), L.get(par, "leg"), L.get(par, "mus")
         k = 2 if self.mode == "free" else 0
         a, e = x[k:k + NM], u[k // 2:k // 2 + NM]
-        ft, dft = (x[k + NM:], u[k // 2 + NM:] * DFT_SCALE) if self.compliant else (None, None)
+        ft, dft = (x[k + NM:k + 2 * NM], u[k // 2 + NM:k // 2 + 2 * NM] * DFT_SCALE) if self.compliant else (None, None)
+        if self.inertial:
+            # Crank speed squared (scaled by the mean) is a state; crank acceleration (scaled) a control.
+            omega = omega_mean * ca.sqrt(x[-1])
+            theta_acc = u[-1] * omega_mean**2
+        else:
+            omega, theta_acc = omega_mean, 0
         if self.mode == "free":
             phi, dphi, ddphi = x[0], x[1], u[0]
         elif self.mode == "fixed":
@@ -132,7 +145,8 @@ class Transcription:
             phi, dphi, ddphi = fourier_eval(th, L.get(par, "fourier"))
         q, dq, _ = m.pose(th, phi, p)
         qdot = ca.mtimes(dq, ca.vertcat(omega, dphi * omega))
-        Qin = m.inverse_dynamics(th, phi, omega, dphi * omega, 0, ddphi * omega**2, p)
+        phi_acc = ddphi * omega**2 + dphi * theta_acc
+        Qin = m.inverse_dynamics(th, phi, omega, dphi * omega, theta_acc, phi_acc, p)
         scale = p[-1]
         if self.compliant:
             F, Mmus, lm, vm, act, pas, lmtu, R, equilibrium = m.muscles_compliant(q, qdot, a, ft, dft, pm, scale)
@@ -159,11 +173,13 @@ class Transcription:
         reg = L.get(par, "reg")
         cost = effort + reg[0] * ca.sumsqr(e - a) + reg[1] * ddphi**2
         deriv = ca.vertcat(*([dphi, ddphi] if self.mode == "free" else []), adot / omega,
-                           *([dft / omega] if self.compliant else []))
+                           *([dft / omega] if self.compliant else []), *([2 * u[-1]] if self.inertial else []))
+        # Time weight of the node relative to the isokinetic one (dt = dtheta / omega).
+        time_weight = omega_mean / omega
         net = tau + ca.vertcat(0, 0, orthosis)
         # Joint accelerations along the closed chain, then the pedal force from the open-chain dynamics:
         # net = tau_open - Jc^T F_on_foot  (least squares; exact when the chain equations hold).
-        _, qddot = m.joint_motion(th, phi, omega, dphi * omega, 0, ddphi * omega**2, p)
+        _, qddot = m.joint_motion(th, phi, omega, dphi * omega, theta_acc, phi_acc, p)
         tau_open, Jc = m.open_chain(q, qdot, qddot, p)
         f_on_foot = ca.solve(ca.mtimes(Jc, Jc.T), ca.mtimes(Jc, tau_open - net))
         pedal_force = -f_on_foot
@@ -171,11 +187,12 @@ class Transcription:
             "node", [th, x, u, par],
             [deriv, sole_res / TORQUE_SCALE, crank_torque, q, cost,
              phi, dphi, ddphi, qdot, net, F, lm, vm, act, pas, lmtu, a, e, adot, orthosis, effort, pedal_force,
-             qddot, equilibrium],
+             qddot, equilibrium, omega, theta_acc, time_weight],
             ["theta", "x", "u", "par"],
             ["deriv", "sole_residual", "crank_torque", "q", "cost",
              "phi", "dphi", "ddphi", "qdot", "moment", "force", "fiber_length", "fiber_velocity", "active",
-             "passive", "mtu_length", "a", "e", "adot", "orthosis_moment", "effort", "pedal_force", "qddot", "equilibrium"])
+             "passive", "mtu_length", "a", "e", "adot", "orthosis_moment", "effort", "pedal_force", "qddot", "equilibrium", "crank_speed", "crank_acceleration",
+             "time_weight"])
 
     @cached_property
     def theta(self) -> np.ndarray:
@@ -190,23 +207,42 @@ class Transcription:
         fmap = self.node_function.map(N)
         out = fmap(ca.DM(self.theta).T, X, U, ca.repmat(par, 1, N))
         deriv, sole_res, torque, q, cost = out[:5]
+        tw = out[-1]
         h = 2 * np.pi / N
         Xn = ca.horzcat(X[:, 1:], X[:, 0])
         dn = ca.horzcat(deriv[:, 1:], deriv[:, 0])
         defects = Xn - X - h / 2 * (deriv + dn)
         omega, power = L.get(par, "omega"), L.get(par, "power")
-        # Both legs, half a cycle apart: twice one leg's mean power.
-        power_res = 2 * omega * ca.sum2(torque) / N / power - 1
-        groups = [("defect", ca.vec(defects), self.nx * N), ("power", power_res, 1)]
+        if self.inertial:
+            # Both legs: leg 2 is leg 1 half a cycle later (nodes shifted by N/2). The crank (flywheel inertia I)
+            # is driven by both legs against a constant resistance torque tau_r = P T / (2 pi):
+            # I theta'' = tau_1 + tau_2 - tau_r. The crank speed is half-cycle periodic (so the shift is
+            # consistent) and the cycle lasts T = 60 / cadence. The work-energy form (state omega^2) makes the
+            # periodic trapezoid sum of (tau_1 + tau_2 - tau_r) vanish exactly, so mean power = P exactly.
+            half = N // 2
+            both = torque + ca.horzcat(torque[:, half:], torque[:, :half])
+            acc = out[self.node_function.name_out().index("crank_acceleration")]
+            tau_r = power / omega
+            crank = (L.get(par, "flywheel") * acc - (both - tau_r)) / TORQUE_SCALE
+            omega_sq = X[-1, :]
+            groups = [("defect", ca.vec(defects), self.nx * N),
+                      ("crank_dynamics", ca.vec(crank), N),
+                      ("half_cycle_symmetry", ca.vec(omega_sq[:, :half] - omega_sq[:, half:]), half),
+                      ("cycle_period", ca.sum2(1 / ca.sqrt(omega_sq)) / N - 1, 1)]
+        else:
+            # Both legs, half a cycle apart: twice one leg's mean power.
+            power_res = 2 * omega * ca.sum2(torque) / N / power - 1
+            groups = [("defect", ca.vec(defects), self.nx * N), ("power", power_res, 1)]
         if self.mode != "fixed":
             groups.append(("sole_dynamics", ca.vec(sole_res), N))
         if self.mode == "free":
             groups.append(("joint_range", ca.vec(q), 3 * N))
         if self.compliant:
-            groups.append(("tendon_equilibrium", ca.vec(out[-1]), NM * N))
+            eq = out[self.node_function.name_out().index("equilibrium")]
+            groups.append(("tendon_equilibrium", ca.vec(eq), NM * N))
         g = ca.vertcat(*[gr[1] for gr in groups])
         w = ca.vertcat(ca.vec(X), ca.vec(U))
-        f = ca.sum2(cost) / N
+        f = ca.sum2(cost * tw) / N
         return {"x": w, "p": par, "f": f, "g": g, "groups": [(n, k) for n, _, k in groups]}
 
     def solver(self, opts: dict) -> ca.Function:
@@ -230,12 +266,19 @@ class Transcription:
         names: list[str] = []
         deg = np.degrees(self.theta)
         xn = ((["phi", "dphi"] if self.mode == "free" else []) + [f"a_{m}" for m in MUSCLE_NAMES]
-              + ([f"tendon force {m}" for m in MUSCLE_NAMES] if self.compliant else []))
+              + ([f"tendon force {m}" for m in MUSCLE_NAMES] if self.compliant else [])
+              + (["crank speed^2"] if self.inertial else []))
         for name, n in self.nlp["groups"]:
             if name == "defect":
                 names += [f"defect {xn[i]} at crank {deg[k]:.0f} deg" for k in range(self.nodes) for i in range(self.nx)]
             elif name == "power":
                 names.append("mean crank power")
+            elif name == "crank_dynamics":
+                names += [f"crank equation of motion at crank {d:.0f} deg" for d in deg]
+            elif name == "half_cycle_symmetry":
+                names += [f"crank speed half-cycle symmetry at crank {d:.0f} deg" for d in deg[: n]]
+            elif name == "cycle_period":
+                names.append("cycle period (cadence)")
             elif name == "tendon_equilibrium":
                 names += [f"{m} tendon equilibrium at crank {deg[k]:.0f} deg" for k in range(self.nodes) for m in MUSCLE_NAMES]
             elif name == "sole_dynamics":
@@ -256,9 +299,13 @@ class Transcription:
             ulo[0], uhi[0] = -50.0, 50.0
             if spec.condition == "heel_drop":
                 xhi[0, heel_drop_nodes(self.theta, spec)] = -np.radians(spec.heel_drop_deg)
+        k = 2 if self.mode == "free" else 0
         if self.compliant:
-            xlo[-NM:], xhi[-NM:] = TENDON_FORCE_BOUNDS
-            ulo[-NM:], uhi[-NM:] = -50.0, 50.0
+            xlo[k + NM:k + 2 * NM], xhi[k + NM:k + 2 * NM] = TENDON_FORCE_BOUNDS
+            ulo[k // 2 + NM:k // 2 + 2 * NM], uhi[k // 2 + NM:k // 2 + 2 * NM] = -50.0, 50.0
+        if self.inertial:
+            xlo[-1], xhi[-1] = CRANK_SPEED_SQ_BOUNDS
+            ulo[-1], uhi[-1] = -10.0, 10.0
         lo = np.concatenate([xlo.ravel(order="F"), ulo.ravel(order="F")])
         hi = np.concatenate([xhi.ravel(order="F"), uhi.ravel(order="F")])
         return lo, hi
@@ -282,4 +329,4 @@ def heel_drop_nodes(theta: np.ndarray, spec: ProblemSpec) -> np.ndarray:
 
 def transcription_key(spec: ProblemSpec) -> tuple:
     mode = "free" if spec.condition in ("free", "heel_drop") else spec.condition
-    return (mode, spec.cost.kind, spec.cost.exponent, spec.solver.nodes, spec.tendon)
+    return (mode, spec.cost.kind, spec.cost.exponent, spec.solver.nodes, spec.tendon, spec.load)

@@ -29,7 +29,7 @@ from ..model.anthropometry import SEXES, Rider
 from ..model.bikefit import SADDLE_RULES, BikeFit
 from ..model.muscles import MUSCLE_NAMES
 from ..model.parameters import model_parameters
-from ..ocp.problem import CONDITIONS, COST_KINDS, CostSpec, ProblemSpec, SolverSpec
+from ..ocp.problem import CONDITIONS, COST_KINDS, LOADS, TENDONS, CostSpec, ProblemSpec, SolverSpec
 from . import intensity as inten
 
 __all__ = [
@@ -358,6 +358,16 @@ SCHEMA: dict[str, Section] = {s.name: s for s in (
             "weight of mean (e - a)^2.", "-", 0.0, 1000.0),
         Key("sole_accel_weight", "float", _default(CostSpec, "sole_accel_weight"), "Regularization weight of "
             "the sole angle's second derivative.", "-", 0.0, 1000.0),
+    )),
+    Section("problem", "Crank load and tendon model (toolkit.ocp.problem.ProblemSpec).", (
+        Key("load", "str", _PS.load, "'isokinetic': constant crank speed (ergometer in isokinetic mode); "
+            "'inertial': the legs drive an equivalent flywheel against a constant resistance torque (cadence is "
+            "then the cycle mean).", choices=LOADS),
+        Key("flywheel_inertia_kgm2", "float", _PS.flywheel_inertia_kgm2, "Equivalent crank inertia of the "
+            "inertial load (road riding ~90: m (r G)^2 for 80 kg, wheel radius 0.34 m, gear 53/17).", "kg m^2",
+            0.01, 1000.0),
+        Key("tendon", "str", _PS.tendon, "'rigid' tendons, or 'compliant' (tendon force states, De Groote "
+            "2016).", choices=TENDONS),
     )),
     Section("solver", "Mesh and IPOPT settings (toolkit.ocp.problem.SolverSpec).", (
         Key("nodes", "int", _default(SolverSpec, "nodes"), "Collocation intervals over one crank cycle.", "",
@@ -770,6 +780,7 @@ class Experiment:
     cost: CostSpec = field(default_factory=CostSpec)
     solver: SolverSpec = field(default_factory=SolverSpec)
     output: OutputSpec = OutputSpec()
+    problem: dict = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     config: dict = field(default_factory=dict)
     overrides: tuple[str, ...] = ()
@@ -800,7 +811,7 @@ class Experiment:
                         for v in values:
                             power = inten.power_from_intensity(rider, unit, v)
                             spec = ProblemSpec(power_W=power, cadence_rpm=cad, cost=self.cost, solver=self.solver,
-                                               **cond_kw)
+                                               **self.problem, **cond_kw)
                             label = inten.intensity_label(unit, v)
                             key = (f"rider={rider.name}/fit={fit_name}/cond={cond_label}/"
                                    f"{inten.intensity_key(unit, v)}/cad={inten._num(cad)}")
@@ -831,6 +842,7 @@ class Experiment:
             "fits": [dict(name=n, **plain(f)) for n, f in self.fits],
             "conditions": plain(self.conditions), "intensity": plain(self.intensity),
             "cost": plain(self.cost), "solver": plain(self.solver), "output": plain(self.output),
+            "problem": dict(self.problem),
             "overrides": list(self.overrides),
         }
 
@@ -1376,6 +1388,7 @@ def load_experiment(path: str | os.PathLike, overrides: Iterable[str] = (), *, c
             solver = SolverSpec(**solver_vals)
         except (TypeError, ValueError) as e:
             rep.error("solver", f"rejected by the model: {e}")
+    problem_vals = _simple_section(raw, "problem", rep) or {}
     out_vals = _simple_section(raw, "output", rep)
     if out_vals is not None:
         output = _output(out_vals, path.parent, rep)
@@ -1400,7 +1413,7 @@ def load_experiment(path: str | os.PathLike, overrides: Iterable[str] = (), *, c
         name=name, description=description, source=path.resolve(),
         riders=tuple(r for _, r, _ in riders), fits=tuple((n_, f) for _, n_, f in fits),
         conditions=conditions, intensity=intensity, cost=cost, solver=solver, output=output,
-        warnings=tuple(rep.warnings), config=raw, overrides=overrides,
+        warnings=tuple(rep.warnings), config=raw, overrides=overrides, problem=dict(problem_vals),
     )
     try:  # last line of defence: the model's own checks
         exp.points()

@@ -12,8 +12,9 @@ Executors (`make_executor(name, jobs, scheduler)`), all used as ``with ex: for r
   the chains in a `concurrent.futures.ProcessPoolExecutor` with the "spawn" start method (casadi after fork is
   fragile); every worker puts each finished point on a queue at once, so the parent can store it before the
   rest of the chain is solved. A worker that dies (killed, out of memory, a crash in native code) breaks the
-  pool: the points it had not reported, and those not yet started, come back as failures with status
-  "Worker_Lost" (not stored as results, so `run --resume` solves them again).
+  pool: a new pool is started for the unfinished points (each chain continuing from its last success), up to
+  `max_pool_restarts` times; after that they come back as failures with status "Worker_Lost" (not stored as
+  results, so `run --resume` solves them again).
 - `DaskExecutor(scheduler, jobs)`: a dask.distributed Client connected to `scheduler` (an address such as
   tcp://host:8786), or to a LocalCluster of `jobs` single-threaded worker processes when scheduler is None.
   Every point is its own task that depends on the previous point's task of its chain, so warm starts pass
@@ -251,6 +252,8 @@ class LocalExecutor:
     """Chains in this process (jobs == 1) or in a pool of `jobs` spawned processes, results per point."""
 
     name = "local"
+    #: A pool broken by a dead worker is started again this many times for the unfinished points.
+    max_pool_restarts = 2
 
     def __init__(self, jobs: int = 1) -> None:
         if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
@@ -258,6 +261,7 @@ class LocalExecutor:
         self.jobs = jobs
         self.workers = jobs
         self._pool = None
+        self._last_good: dict[int, Solution] = {}
 
     def __enter__(self) -> "LocalExecutor":
         return self
@@ -277,9 +281,25 @@ class LocalExecutor:
                 for r in iter_chain(c):
                     yield _slim(r)
             return
-        yield from self._run_pool(chains)
+        pending = chains
+        for attempt in range(self.max_pool_restarts + 1):
+            lost = yield from self._pool_round(pending)
+            if not lost:
+                return
+            why = "; ".join(sorted({w for _, _, w in lost}))
+            if attempt == self.max_pool_restarts:
+                for c, done, w in lost:
+                    yield from _lost(c, done, w)
+                return
+            n_left = sum(len(c.points) - len(done) for c, done, _ in lost)
+            print(f"warning: a worker process died ({why}); restarting the pool for the {n_left} point(s) not "
+                  "finished", file=sys.stderr, flush=True)
+            pending = [ChainTask(c.chain_id, tuple(p for p in c.points if p.key not in done), g, c.warm_start)
+                       for c, done, g in ((c, done, self._last_good.get(c.chain_id, c.guess)) for c, done, _ in lost)]
 
-    def _run_pool(self, chains: list[ChainTask]) -> Iterator[PointResult]:
+    def _pool_round(self, chains: list[ChainTask]):
+        """Run chains in a fresh pool, yielding results; return [(chain, reported keys, why)] of the chains a
+        dead worker took down (the pool is then broken and every unfinished chain is in that list)."""
         from concurrent.futures import ProcessPoolExecutor
 
         ctx = multiprocessing.get_context("spawn")
@@ -287,6 +307,7 @@ class LocalExecutor:
         n = min(self.jobs, len(chains))
         self._pool = pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_pool_init,
                                                 initargs=(q,))
+        lost: list[tuple[ChainTask, set[str], str]] = []
         try:
             futures = {pool.submit(_pool_chain, c): c for c in chains}
             by_id = {c.chain_id: c for c in chains}
@@ -300,8 +321,8 @@ class LocalExecutor:
                     for fut, c in futures.items():
                         if c.chain_id in open_ids and fut.done() and fut.exception() is not None:
                             open_ids.discard(c.chain_id)
-                            why = f"worker process lost ({type(fut.exception()).__name__}: {fut.exception()})"
-                            yield from _lost(c, reported[c.chain_id], why)
+                            exc = fut.exception()
+                            lost.append((c, reported[c.chain_id], f"worker process lost ({type(exc).__name__})"))
                     continue
                 if kind == "done":
                     open_ids.discard(cid)
@@ -309,11 +330,14 @@ class LocalExecutor:
                         yield from _lost(by_id[cid], reported[cid], "the worker stopped before this point")
                 elif cid in open_ids:
                     reported[cid].add(payload.key)
+                    if payload.ok:
+                        self._last_good[cid] = payload.solution
                     yield payload
         finally:
             self._pool = None
             _stop_pool(pool)
             q.close()
+        return lost
 
 
 def _stop_pool(pool) -> None:

@@ -1,0 +1,630 @@
+"""Run an experiment's sweep: solve every point, store each one as soon as it is solved, summarize.
+
+`python -m toolkit run CONFIG.toml [--out DIR] [--jobs N] [--executor local|dask] [--scheduler ADDR] [--resume]`
+calls `run_main`, which validates the config (exit 2 on bad input) and calls `run_experiment`.
+
+What a run does (see docs/sweeps.md for the user's view):
+
+1. Result file OUTPUT_DIR/NAME.h5 (`--out DIR`: DIR/NAME.h5). Only one run may write it at a time: an
+   advisory lock on .NAME.h5.lock beside it (released by the kernel even after kill -9) makes a second run
+   stop with exit code 2 instead of racing the first.
+2. An existing result file is never lost silently. Without `--resume` the run starts afresh and the old file
+   is first moved aside (atomically, os.replace) to NAME.h5.bak, or NAME.h5.bak.1, .2, ... when that exists;
+   the message says where. With `--resume` every point already stored as a result is skipped (points recorded
+   only as failures are tried again); a stored point whose problem (condition, power, mesh, solver settings,
+   ...) differs from what the config now asks for stops the run with exit code 2, since mixing the two
+   silently would corrupt the comparison.
+3. Points are grouped into warm-start chains: consecutive points of `Experiment.points()` (intensity
+   innermost, ascending) with the same rider, fit, condition and cadence. A chain is solved in order in one
+   worker, each point warm-started from the last successful solution before it (a failed warm start is
+   retried once from the cold guess); on --resume a chain continues from the stored point before it. When
+   there are fewer chains than workers, the longest chains are cut in halves so every worker has work
+   (the second half starts cold). The executors are in toolkit.study.executors.
+4. Every finished point is written at once by this (the parent) process: successful solves with
+   `write_solution`, failed ones with `write_failure` (never as results) and a loud line on stderr
+   (`FAILED KEY: status=STATUS: message`). Each write is atomic, so killing the run (even kill -9) loses only
+   the points being solved at that moment, and `--resume` carries on from there.
+5. Afterwards: a summary table of every point in the file, NAME_summary.md and NAME_summary.csv next to it,
+   with failures and their status; the experiment's figures in NAME_figures/ (when [output] figures = true)
+   and .sto tables in NAME_sto/ (when [output] sto = true). A failure while drawing or exporting is reported
+   and never touches the stored results.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import math
+import os
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from ..io import hdf5
+from ..ocp.problem import ProblemSpec
+from .config import ConfigError, Experiment, Point, load_experiment
+from .executors import ChainTask, ExecutorUnavailable, PointResult, PointTask, make_executor
+
+__all__ = ["RunReport", "RunError", "run_experiment", "run_main", "build_chains", "chain_key", "write_summary",
+           "summary_rows", "SUMMARY_COLUMNS"]
+
+EXIT_OK, EXIT_SOLVE_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+SUMMARY_COLUMNS = ("key", "rider", "fit", "condition", "intensity", "power_W", "cadence_rpm", "status",
+                   "hip_share_pct", "knee_share_pct", "ankle_share_pct", "energy_balance_residual", "iterations",
+                   "solve_time_s", "mean_crank_power_W", "message")
+
+
+class RunError(ValueError):
+    """A run that cannot start (bad input, exit code 2): `.problems`, one line each."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+@dataclass
+class RunReport:
+    """What a run did. solved/failed/skipped: point keys of this run (failed: key -> message); skipped: points
+    already stored (--resume). wall_time_s: the solving phase (pool start-up, solver builds, solves, writes);
+    points_per_min: points finished (solved or failed) per minute of it. total_time_s also counts the
+    summary, figures and .sto export."""
+
+    result_file: Path
+    solved: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+    wall_time_s: float = 0.0
+    points_per_min: float = 0.0
+    warm_started: list[str] = field(default_factory=list)
+    cold_retried: list[str] = field(default_factory=list)
+    statuses: dict[str, str] = field(default_factory=dict)
+    summary_files: list[Path] = field(default_factory=list)
+    figures: list[Path] = field(default_factory=list)
+    backup: Path | None = None
+    executor: str = "local"
+    jobs: int = 1
+    chains: int = 0
+    total_time_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def line(self) -> str:
+        return (f"{len(self.solved)} solved, {len(self.failed)} failed, {len(self.skipped)} already stored; "
+                f"{self.wall_time_s:.1f} s ({self.points_per_min:.1f} points/min, {self.executor} executor, "
+                f"{self.jobs} job{'s' if self.jobs != 1 else ''}, {self.chains} chain{'s' if self.chains != 1 else ''})")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Chains
+# ----------------------------------------------------------------------------------------------------------
+
+def chain_key(p: Point) -> tuple:
+    """Points with equal chain keys differ in intensity only: rider, fit, condition (label) and cadence."""
+    return (p.rider.name, p.fit_name, p.condition_label, float(p.spec.cadence_rpm))
+
+
+def _task(p: Point) -> PointTask:
+    return PointTask(p.key, p.rider, p.fit, p.spec)
+
+
+def build_chains(points: Sequence[Point], skip: Iterable[str] = (), warm_start: bool = True, min_chains: int = 1,
+                 guess_for: Callable[[str], Any] | None = None) -> list[ChainTask]:
+    """Warm-start chains of the points not in `skip`, in sweep order.
+
+    Points are grouped by `chain_key` (in their order, ascending intensity); a group's runs of consecutive
+    points to solve are chains; a run after a skipped (stored) point gets guess_for(that key) as its first
+    guess. Without warm_start every point is its own chain. With fewer chains than min_chains (the number of
+    workers), the longest chains are halved until there are enough (the second half starts cold)."""
+    skip = set(skip)
+    groups: dict[tuple, list[Point]] = {}
+    for p in points:
+        groups.setdefault(chain_key(p), []).append(p)
+    runs: list[tuple[list[Point], str | None]] = []  # (points, key of the stored point before them)
+    for group in groups.values():
+        if not warm_start:
+            runs.extend(([p], None) for p in group if p.key not in skip)
+            continue
+        cur: list[Point] = []
+        before: str | None = None
+        for p in group:
+            if p.key in skip:
+                if cur:
+                    runs.append((cur, before))
+                    cur = []
+                before = p.key
+            else:
+                cur.append(p)
+        if cur:
+            runs.append((cur, before))
+    while len(runs) < min_chains:
+        i = max(range(len(runs)), key=lambda j: len(runs[j][0]), default=None)
+        if i is None or len(runs[i][0]) < 2:
+            break
+        pts, before = runs[i]
+        half = (len(pts) + 1) // 2
+        runs[i:i + 1] = [(pts[:half], before), (pts[half:], None)]
+    chains = []
+    for cid, (pts, before) in enumerate(runs):
+        guess = None
+        if warm_start and before is not None and guess_for is not None:
+            guess = guess_for(before)
+        chains.append(ChainTask(cid, tuple(_task(p) for p in pts), guess, warm_start))
+    return chains
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Files
+# ----------------------------------------------------------------------------------------------------------
+
+@contextmanager
+def _writer_lock(result: Path):
+    """Exclusive advisory lock of the result file for this run (no-op where fcntl is unavailable)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    lock_path = result.parent / f".{result.name}.lock"
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunError([f"{result}: -: another run is writing this file (lock {lock_path} is held); wait for "
+                            "it to finish, or stop it (allowed: one run per result file)"]) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _remove_stale_temporaries(result: Path) -> None:
+    """Temporary files left by a writer that was killed mid-write (hdf5's atomic writes: .NAME.h5.*.tmp)."""
+    for p in result.parent.glob(f".{result.name}.*.tmp"):
+        try:
+            p.unlink()
+        except OSError:
+            pass
+
+
+def _backup(result: Path) -> Path:
+    """Move an existing result file aside to NAME.h5.bak (or .bak.N), atomically; return the new path."""
+    target = result.with_name(result.name + ".bak")
+    n = 1
+    while target.exists():
+        target = result.with_name(f"{result.name}.bak.{n}")
+        n += 1
+    os.replace(result, target)
+    return target
+
+
+def _attr(a, name: str, default: str = "") -> str:
+    v = a.get(name, default)
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+def _stored_specs(path: Path) -> dict[str, ProblemSpec | None]:
+    """key -> stored ProblemSpec of every stored result (attributes only: no arrays are read)."""
+    hdf5.file_info(path)  # raises ResultFileError for a missing, unreadable or foreign file
+    import h5py
+
+    out: dict[str, ProblemSpec | None] = {}
+    try:
+        with h5py.File(path, "r") as f:
+            g = f.get("points")
+            for n in (g if g is not None else []):
+                a = g[n].attrs
+                try:
+                    spec = hdf5.spec_from_json(_attr(a, "spec_json"))
+                except (ValueError, TypeError, KeyError):
+                    spec = None
+                out[_attr(a, "key")] = spec
+    except OSError as e:
+        raise hdf5.ResultFileError(f"cannot be read as HDF5 ({str(e).splitlines()[0]})") from None
+    return out
+
+
+def _flat(obj: Any, prefix: str = "") -> dict[str, Any]:
+    if dataclasses.is_dataclass(obj):
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(obj):
+            out.update(_flat(getattr(obj, f.name), f"{prefix}{f.name}."))
+        return out
+    return {prefix[:-1]: obj}
+
+
+def _spec_differences(stored: ProblemSpec | None, wanted: ProblemSpec) -> list[str]:
+    if stored is None:
+        return ["unreadable stored problem"]
+    if stored == wanted:
+        return []
+    a, b = _flat(stored), _flat(wanted)
+    diff = []
+    for k in b:
+        x, y = a.get(k), b[k]
+        same = x == y or (isinstance(x, float) and isinstance(y, float) and math.isclose(x, y, rel_tol=1e-12))
+        if not same:
+            diff.append(f"{k} {x!r} stored, {y!r} now")
+    return diff
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Summary table
+# ----------------------------------------------------------------------------------------------------------
+
+def _num(x: Any, spec: str) -> str:
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return ""
+    return format(x, spec) if math.isfinite(x) else str(x)
+
+
+def summary_rows(result: Path, points: Sequence[Point] = (), stored=None, failures=None) -> list[dict[str, str]]:
+    """One row per point in the result file (results and failures): the experiment's points in sweep order,
+    then any other key stored in the file. Values are strings (shares in %, of positive joint work)."""
+    stored = hdf5.read_points(result) if stored is None else stored
+    failures = hdf5.read_failures(result) if failures is None else failures
+    by_key = {p.key: p for p in points}
+    keys = [p.key for p in points if p.key in stored or p.key in failures]
+    keys += [k for k in list(stored) + list(failures) if k not in by_key and k not in keys]
+    rows = []
+    for key in keys:
+        p = by_key.get(key)
+        if key in stored:
+            sp = stored[key]
+            spec, st, sm, lab = sp.solution.spec, sp.solution.stats, sp.summary, sp.labels
+            sh = sm.get("joint_work_share", {}) or {}
+            row = {"status": st.status, "hip_share_pct": _num(100 * sh.get("hip", math.nan), ".1f"),
+                   "knee_share_pct": _num(100 * sh.get("knee", math.nan), ".1f"),
+                   "ankle_share_pct": _num(100 * sh.get("ankle", math.nan), ".1f"),
+                   "energy_balance_residual": _num(sm.get("energy_balance_residual"), ".2e"),
+                   "iterations": str(st.iterations), "solve_time_s": _num(st.solve_time_s, ".2f"),
+                   "mean_crank_power_W": _num(sm.get("mean_crank_power_W"), ".1f"), "message": ""}
+        else:
+            fr = failures[key]
+            spec, st, lab = fr.spec, fr.stats, fr.labels
+            row = {"status": st.status, "hip_share_pct": "", "knee_share_pct": "", "ankle_share_pct": "",
+                   "energy_balance_residual": "", "iterations": str(st.iterations),
+                   "solve_time_s": _num(st.solve_time_s, ".2f"), "mean_crank_power_W": "",
+                   "message": " ".join(str(st.message or "").split())}
+        lab = dict(p.labels) if p is not None else dict(lab or {})
+        row.update(key=key, rider=str(lab.get("rider", "")), fit=str(lab.get("fit", "")),
+                   condition=str(lab.get("condition_label", lab.get("condition", spec.condition))),
+                   intensity=str(lab.get("intensity", f"{spec.power_W:g} W")),
+                   power_W=_num(spec.power_W, ".1f"), cadence_rpm=_num(spec.cadence_rpm, "g"))
+        rows.append({c: row.get(c, "") for c in SUMMARY_COLUMNS})
+    return rows
+
+
+def _md_cell(s: str) -> str:
+    return str(s).replace("|", "\\|").replace("\n", " ")
+
+
+def write_summary(result: Path, experiment: Experiment | None = None, stored=None, failures=None
+                  ) -> list[Path]:
+    """Write NAME_summary.md and NAME_summary.csv next to the result file; return their paths."""
+    result = Path(result)
+    points = experiment.points() if experiment is not None else []
+    rows = summary_rows(result, points, stored, failures)
+    n_ok = sum(1 for r in rows if not r["message"] and r["hip_share_pct"] != "")
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(SUMMARY_COLUMNS), lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    csv_path = result.with_name(f"{result.stem}_summary.csv")
+    _atomic_text(csv_path, buf.getvalue())
+
+    L = [f"# {experiment.name if experiment else result.stem}: summary", ""]
+    if experiment is not None and experiment.description:
+        L += [experiment.description, ""]
+    L += [f"- results: `{result.name}` ({n_ok} point(s) stored, {len(rows) - n_ok} failure(s))"]
+    if experiment is not None and experiment.source:
+        L += [f"- config: `{experiment.source}`" + (f" with --set {' '.join(experiment.overrides)}"
+                                                    if experiment.overrides else "")]
+        missing = [p.key for p in points if p.key not in {r['key'] for r in rows}]
+        if missing:
+            L += [f"- not run yet: {len(missing)} point(s) (`run --resume` solves them)"]
+    L += ["- shares: % of the total positive joint work of hip, knee and ankle over one crank cycle; energy "
+          "residual: (joint work - crank work) / crank work", ""]
+    head = ["key", "rider", "fit", "condition", "intensity", "power (W)", "cadence (rpm)", "status", "hip %",
+            "knee %", "ankle %", "energy residual", "iterations", "solve (s)"]
+    cols = ["key", "rider", "fit", "condition", "intensity", "power_W", "cadence_rpm", "status", "hip_share_pct",
+            "knee_share_pct", "ankle_share_pct", "energy_balance_residual", "iterations", "solve_time_s"]
+    L += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        L.append("| " + " | ".join(_md_cell(f"`{r[c]}`" if c == "key" else r[c]) for c in cols) + " |")
+    fails = [r for r in rows if r["message"]]
+    if fails:
+        L += ["", "## Failed points (not stored as results)", ""]
+        L += [f"- `{r['key']}`: {r['status']}: {_md_cell(r['message'])}" for r in fails]
+    md_path = result.with_name(f"{result.stem}_summary.md")
+    _atomic_text(md_path, "\n".join(L) + "\n")
+    return [md_path, csv_path]
+
+
+def _figure_labels(labels: dict[str, Any]) -> dict[str, Any]:
+    """The label fields that name a line in the comparison figures (the rest, e.g. intensity_value, would make
+    every point a line of its own)."""
+    out = {"condition": labels.get("condition_label", labels.get("condition"))}
+    for k in ("rider", "fit", "cadence_rpm", "intensity", "power_W"):
+        if k in labels:
+            out[k] = labels[k]
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The run
+# ----------------------------------------------------------------------------------------------------------
+
+class _Progress:
+    """A tqdm bar on a terminal; one line per point otherwise (logs of batch jobs); nothing if disabled."""
+
+    def __init__(self, total: int, name: str, enabled: bool) -> None:
+        self.total, self.done, self.enabled = total, 0, enabled
+        self.bar = None
+        if enabled and total and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=name, unit="pt", file=sys.stderr, dynamic_ncols=True)
+
+    def write(self, line: str) -> None:
+        if self.bar is not None:
+            self.bar.write(line, file=sys.stderr)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+    def point(self, r: PointResult) -> None:
+        self.done += 1
+        if self.bar is not None:
+            self.bar.update(1)
+        elif self.enabled:
+            st = r.stats
+            self.write(f"[{self.done}/{self.total}] {r.key}: {'OK' if r.ok else 'FAILED'} {st.iterations} it "
+                       f"{st.solve_time_s:.2f} s ({r.start} start)")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def run_experiment(experiment: Experiment, out_dir=None, jobs: int = 1, resume: bool = False,
+                   executor: Any = "local", scheduler: str | None = None, progress: bool = True,
+                   warm_start: bool = True, figures: bool | None = None) -> RunReport:
+    """Solve every point of `experiment` (see the module docstring) and return a RunReport.
+
+    executor: 'local', 'dask', or an executor object (toolkit.study.executors). warm_start=False solves every
+    point from the cold guess (for comparisons). figures: override [output] figures.
+    Raises RunError for a run that cannot start (locked file, --resume of an unusable or mismatching file,
+    bad jobs/executor); failed solves never raise.
+    """
+    t_start = time.perf_counter()
+    out = Path(out_dir) if out_dir is not None else experiment.output.dir
+    result = (out / f"{experiment.name}.h5").absolute()
+    if isinstance(executor, str):
+        try:
+            ex = make_executor(executor, jobs, scheduler)
+        except ExecutorUnavailable as e:
+            raise RunError([str(e)]) from None
+    else:
+        ex = executor
+    try:
+        result.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise RunError([f"{result.parent}: -: cannot create the output directory ({e})"]) from None
+    points = experiment.points()
+    report = RunReport(result, executor=getattr(ex, "name", type(ex).__name__),
+                       jobs=int(getattr(ex, "jobs", jobs)))
+
+    with _writer_lock(result):
+        _remove_stale_temporaries(result)
+        skip: set[str] = set()
+        if result.exists():
+            if resume:
+                try:
+                    stored = _stored_specs(result)
+                except hdf5.ResultFileError as e:
+                    raise RunError([f"{result}: -: cannot resume: {e} (allowed: a result file of this "
+                                    "experiment, or run without --resume to start afresh)"]) from None
+                bad: dict[str, list[str]] = {}
+                for p in points:
+                    if p.key in stored:
+                        d = _spec_differences(stored[p.key], p.spec)
+                        if d:
+                            bad.setdefault("; ".join(d[:4]), []).append(p.key)
+                if bad:
+                    raise RunError([
+                        f"{result}: {keys[0]}: stored with other problem settings ({diff})"
+                        + (f" (and {len(keys) - 1} more point(s) alike)" if len(keys) > 1 else "")
+                        + " (allowed: the settings of the stored points, or run without --resume to start afresh;"
+                        " the old file is then kept as a .bak)" for diff, keys in bad.items()])
+                skip = {p.key for p in points if p.key in stored}
+                extra = [k for k in stored if k not in {p.key for p in points}]
+                if extra:
+                    print(f"{result}: note: {len(extra)} stored point(s) are not in this experiment's sweep "
+                          "(kept)", file=sys.stderr)
+            else:
+                report.backup = _backup(result)
+                print(f"{result}: starting afresh; the existing results were moved to {report.backup} "
+                      "(use --resume to continue a run instead)", file=sys.stderr)
+        report.skipped = [p.key for p in points if p.key in skip]
+        by_key = {p.key: p for p in points}
+
+        def guess_for(key: str):
+            try:
+                return hdf5.read_solution(result, key)
+            except (KeyError, ValueError, OSError):
+                return None
+
+        workers = int(getattr(ex, "workers", getattr(ex, "jobs", 1)))
+        todo = [p for p in points if p.key not in skip]
+        bar = _Progress(len(todo), experiment.name, progress)
+        t_solve = time.perf_counter()
+        try:
+            with ex:
+                workers = int(getattr(ex, "workers", workers))
+                chains = build_chains(points, skip, warm_start, min_chains=workers, guess_for=guess_for)
+                if workers > 1:  # longest first, so no worker is left with a long chain at the end
+                    chains.sort(key=lambda c: -len(c.points))
+                report.chains = len(chains)
+                for r in ex.run(chains):
+                    _store(result, by_key[r.key], r, report, bar)
+        finally:
+            bar.close()
+        report.wall_time_s = time.perf_counter() - t_solve
+        n_done = len(report.solved) + len(report.failed)
+        report.points_per_min = 60.0 * n_done / report.wall_time_s if report.wall_time_s > 0 and n_done else 0.0
+
+        _finish(result, experiment, report, figures)
+    report.total_time_s = time.perf_counter() - t_start
+    return report
+
+
+def _store(result: Path, p: Point, r: PointResult, report: RunReport, bar: _Progress) -> None:
+    """Write one finished point into the result file now (a result, or a failure record)."""
+    if r.ok:
+        try:
+            hdf5.write_solution(result, p.key, r.solution, p.labels)
+        except OSError:
+            raise  # the file is intact (atomic writes); a rerun with --resume continues
+        except Exception as e:  # the solution could not be analysed/stored: a failure of this point
+            r.stats = dataclasses.replace(r.stats, success=False, status="Not_Stored",
+                                          message=f"{type(e).__name__}: {e}")
+    if r.ok:
+        report.solved.append(p.key)
+        if r.start == "warm":
+            report.warm_started.append(p.key)
+    else:
+        setup = r.solution.setup if r.solution is not None else None
+        hdf5.write_failure(result, p.key, r.stats, p.spec, p.labels, setup)
+        report.failed[p.key] = r.message
+        bar.write(f"FAILED {p.key}: status={r.stats.status}: {' '.join(r.message.split())}")
+    if r.start == "cold-retry":
+        report.cold_retried.append(p.key)
+    report.statuses[p.key] = r.stats.status
+    bar.point(r)
+
+
+def _warn(text: str) -> None:
+    print(f"warning: {text}", file=sys.stderr)
+
+
+def _finish(result: Path, experiment: Experiment, report: RunReport, figures: bool | None) -> None:
+    """Summary table, figures and .sto export; none of them can harm the stored results."""
+    if not result.exists():
+        return
+    try:
+        stored = hdf5.read_points(result)
+        failures = hdf5.read_failures(result)
+    except (ValueError, OSError, KeyError) as e:
+        _warn(f"{result}: could not read the results back for the summary ({e})")
+        return
+    try:
+        report.summary_files = write_summary(result, experiment, stored, failures)
+    except Exception as e:  # noqa: BLE001 - never lose a finished run to a table
+        _warn(f"could not write the summary table next to {result} ({type(e).__name__}: {e})")
+    want_figures = experiment.output.figures if figures is None else figures
+    if want_figures and stored:
+        try:
+            from ..plots.report import save_experiment_figures
+
+            sols = {k: sp.solution for k, sp in stored.items()}
+            labels = {k: _figure_labels(sp.labels or {"condition": sp.solution.spec.condition})
+                      for k, sp in stored.items()}
+            report.figures = list(save_experiment_figures(sols, labels, result.parent / f"{result.stem}_figures"))
+        except Exception as e:  # noqa: BLE001
+            _warn(f"figures were not drawn ({type(e).__name__}: {e}); the results are stored in {result}, "
+                  f"draw them later with: python -m toolkit plot {result}")
+        finally:
+            try:
+                import matplotlib.pyplot as plt
+
+                plt.close("all")
+            except Exception:  # noqa: BLE001
+                pass
+    if experiment.output.sto and stored:
+        try:
+            from ..io.sto import export_many
+
+            export_many(((k, sp.solution) for k, sp in stored.items()), result.parent / f"{result.stem}_sto")
+        except Exception as e:  # noqa: BLE001
+            _warn(f".sto export failed ({type(e).__name__}: {e}); export later with: python -m toolkit export "
+                  f"{result} --sto DIR")
+
+
+def run_main(config, out=None, jobs: int = 1, executor: str = "local", scheduler: str | None = None,
+             resume: bool = False, overrides: Iterable[str] = ()) -> int:
+    """`python -m toolkit run`: 0 every point solved, 1 some failed (the others are stored), 2 bad input,
+    130 interrupted (what was finished is stored; rerun with --resume)."""
+    problems: list[str] = []
+    ex = None
+    try:
+        ex = make_executor(executor, jobs, scheduler)
+    except ExecutorUnavailable as e:
+        problems.append(str(e))
+    if out is not None and Path(out).exists() and not Path(out).is_dir():
+        problems.append(f"--out: {out} exists and is not a directory (allowed: a directory, created if missing)")
+    try:
+        exp = load_experiment(config, overrides, check_fit=True)
+    except ConfigError as e:
+        for line in list(e.warnings) + list(e.problems) + problems:
+            print(line, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for line in exp.warnings:
+        print(line, file=sys.stderr)
+    if problems:
+        for line in problems:
+            print(line, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        report = run_experiment(exp, out_dir=out, jobs=jobs, resume=resume, executor=ex, scheduler=scheduler)
+    except (RunError, ExecutorUnavailable) as e:
+        for line in getattr(e, "problems", [str(e)]):
+            print(line, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        out_dir = Path(out) if out is not None else exp.output.dir
+        print(f"\ninterrupted: every point finished so far is stored in {out_dir / (exp.name + '.h5')}; "
+              f"continue with: python -m toolkit run {config} --resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(f"{exp.name}: {report.line()}")
+    print(f"results: {report.result_file}")
+    if report.summary_files:
+        print("summary: " + ", ".join(str(p) for p in report.summary_files))
+    if report.figures:
+        print(f"figures: {len(report.figures)} in {report.figures[0].parent}")
+    if report.failed:
+        keys = list(report.failed)
+        print(f"{len(keys)} point(s) failed (recorded under /failures, not stored as results): "
+              + ", ".join(keys[:5]) + (f", ... ({len(keys) - 5} more)" if len(keys) > 5 else ""), file=sys.stderr)
+        return EXIT_SOLVE_FAILED
+    return EXIT_OK

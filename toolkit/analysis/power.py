@@ -131,27 +131,11 @@ class EnergyBalance:
         return asdict(self)
 
 
-_ENERGY_RATE = {}
-
-
-def _energy_rate_function(model):
-    import casadi as ca
-
-    key = id(model)
-    if key not in _ENERGY_RATE:
-        th, ph, dth, dph, ddth, ddph = (ca.SX.sym(n) for n in ("theta", "phi", "dtheta", "dphi", "ddtheta", "ddphi"))
-        p = ca.SX.sym("p", model.n_leg_params)
-        T, V = model.energy(th, ph, dth, dph, p)
-        x, xd = ca.vertcat(th, ph, dth, dph), ca.vertcat(dth, dph, ddth, ddph)
-        rate = ca.jtimes(T + V, x, xd)
-        _ENERGY_RATE[key] = (model, ca.Function("energy_rate", [th, ph, dth, dph, ddth, ddph, p], [rate]))
-    return _ENERGY_RATE[key][1]
-
-
 def leg_energy_rate(sol: Solution, model=None) -> np.ndarray:
     """dE/dt (W) of the leg's kinetic + potential energy (and the crank arm's) at every node."""
-    model = model if model is not None else _default_model()
-    f = _energy_rate_function(model)
+    from ..model.leg import LegModel
+
+    f = (model if model is not None else LegModel()).energy_rate
     n = sol.nodes
     om = sol["crank_speed"] if "crank_speed" in sol.arrays else np.full(n, sol.spec.omega)
     acc = sol["crank_acceleration"] if "crank_acceleration" in sol.arrays else np.zeros(n)
@@ -160,17 +144,6 @@ def leg_energy_rate(sol: Solution, model=None) -> np.ndarray:
     out = f.map(n)(sol["theta"][None, :], sol["phi"][None, :], om[None, :], (sol["dphi"] * om)[None, :],
                    acc[None, :], phi_acc[None, :], np.repeat(p[:, None], n, axis=1))
     return np.array(out).ravel()
-
-
-_MODEL = []
-
-
-def _default_model():
-    from ..model.leg import LegModel
-
-    if not _MODEL:
-        _MODEL.append(LegModel())
-    return _MODEL[0]
 
 
 def energy_balance(sol: Solution, model=None) -> EnergyBalance:

@@ -129,6 +129,16 @@ class LegModel:
         return energy, invdyn
 
     @cached_property
+    def energy_rate(self) -> ca.Function:
+        """energy_rate(theta, phi, dtheta, dphi, ddtheta, ddphi, p) -> d(kinetic + potential)/dt (W)."""
+        s = [ca.SX.sym(n) for n in ("theta", "phi", "dtheta", "dphi", "ddtheta", "ddphi")]
+        p = ca.SX.sym("p", self.n_leg_params)
+        T, V = self.energy(s[0], s[1], s[2], s[3], p)
+        rate = ca.jtimes(T + V, ca.vertcat(*s[:4]), ca.vertcat(*s[2:]))
+        return ca.Function("energy_rate", s + [p], [rate], ["theta", "phi", "dtheta", "dphi", "ddtheta", "ddphi", "p"],
+                           ["rate"])
+
+    @cached_property
     def fixed_ankle(self) -> ca.Function:
         th, ank = ca.SX.sym("theta"), ca.SX.sym("ankle")
         p = ca.SX.sym("p", self.n_leg_params)

@@ -1,0 +1,234 @@
+"""Study reproductions: experiment files, the comparison logic, the quick end-to-end pipeline, and that the
+committed results/ are exactly what their HDF5 files give (no re-solve)."""
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import pytest
+
+from toolkit.study import comparison as C
+from toolkit.study import reproduce as R
+from toolkit.study.config import load_experiment
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "results"
+STUDY_FILES = sorted((ROOT / "experiments").glob("study_*.toml"))
+
+
+# ----------------------------------------------------------------------------------------------- configs
+
+def test_every_study_file_is_used_and_valid():
+    used = {v.file for s in R.STUDIES.values() for v in s.variants}
+    assert used == {p.name for p in STUDY_FILES}
+    for p in STUDY_FILES:
+        exp = load_experiment(p, check_fit=True)
+        assert exp.n_points() >= 1
+        assert exp.output.dir.name in R.STUDIES  # writes into results/<study>/
+
+
+@pytest.mark.parametrize("name", R.STUDY_NAMES)
+def test_quick_overrides_validate(name):
+    for v in R.STUDIES[name].variants:
+        exp = R._load_variant(v, quick=True)
+        assert exp.solver.nodes == R.QUICK_NODES
+        pts = [p for p in exp.points() if R.STUDIES[name].select is None or R.STUDIES[name].select(p)]
+        assert 1 <= len(pts) <= 6
+
+
+def test_heel_drop_fit_uses_the_default_saddle_height(model):
+    from toolkit.model.anthropometry import Rider
+    from toolkit.model.bikefit import BikeFit
+    from toolkit.model.leg import make_setup
+
+    exp = load_experiment(ROOT / "experiments" / "study_heel_drop.toml")
+    fits = dict(exp.fits)
+    h = make_setup(model, Rider(), BikeFit()).saddle_height_m
+    assert fits["default"].saddle_height_m == pytest.approx(h, abs=1e-6)
+    comp = [f.saddle_height_m for n, f in exp.fits if n.startswith(R.COMP_PREFIX)]
+    assert comp and all(c < h for c in comp)  # fit compensation lowers the saddle
+
+
+def test_lt_baseline_riders_pose_identical_problems():
+    exp = load_experiment(ROOT / "experiments" / "study_lactate_threshold.toml")
+    assert any("poses the same problem" in w for w in exp.warnings)
+    by_rider = {}
+    for p in exp.points():
+        by_rider.setdefault(p.rider.name, []).append(p.spec)
+    a, b = by_rider["high_lt"], by_rider["low_lt"]
+    assert a == b
+
+
+def test_selection_filters():
+    heel = load_experiment(ROOT / "experiments" / "study_heel_drop.toml").points()
+    kept = [p for p in heel if R._heel_select(p)]
+    for p in kept:
+        if p.fit_name.startswith(R.COMP_PREFIX):
+            assert p.condition_label == "heel_drop" + p.fit_name[len(R.COMP_PREFIX):]
+    assert len(kept) < len(heel)
+    classic = [p for p in load_experiment(ROOT / "experiments" / "study_classic.toml").points()
+               if R._classic_select(p)]
+    assert {(p.spec.cadence_rpm, p.spec.power_W) for p in classic if p.spec.cadence_rpm == 60} == {(60.0, 120.0)}
+    assert min(p.spec.power_W for p in classic if p.spec.cadence_rpm == 90) == 250.0
+
+
+# ----------------------------------------------------------------------------------------------- comparison logic
+
+def test_published_file_is_complete_and_cited():
+    rows = C.load_published()
+    assert rows
+    for p in rows:
+        assert p.source and p.criterion and p.study in R.STUDIES
+        C.parse_criterion(p.criterion)
+
+
+@pytest.mark.parametrize("crit,model,pub,expect", [
+    ("within:10", 35.0, 31.0, True), ("within:10", 45.0, 31.0, False), ("within:10", 21.0, 31.0, True),
+    ("rel:30", 90.0, 74.4, True), ("rel:30", 33.3, 74.4, False),
+    ("gt:1", 1.5, "increases", True), ("gt:1", 1.0, "increases", False),
+    ("lt:-1", -1.5, "decreases", True), ("lt:-1", 0.2, "decreases", False),
+    ("abs_gt:2", -3.0, "changes", True), ("abs_gt:2", 1.9, "changes", False),
+    ("ratio:0.8:1.25", 1.0, 1.0, True), ("ratio:0.8:1.25", 1.3, 1.0, False), ("ratio:0.8:1.25", 0.8, 1.0, True),
+    ("trend:10", 44.8, "rise", True), ("trend:10", 44.8, "flat", False), ("trend:10", -5.0, "flat", True),
+    ("trend:1", -8.4, "fall", True), ("trend:1", -0.2, "fall", False),
+])
+def test_evaluate(crit, model, pub, expect):
+    agrees, reason = C.evaluate(crit, model, pub)
+    assert agrees is expect and reason
+
+
+def test_evaluate_missing_and_regions():
+    assert C.evaluate("within:10", None, 5.0)[0] is None
+    assert C.evaluate("gt:0", math.nan, "x")[0] is None
+    assert C.agree_regions("within:10", 31.0) == [(21.0, 41.0)]
+    assert C.agree_regions("abs_gt:2", "changes") == [(-math.inf, -2.0), (2.0, math.inf)]
+    assert C.agree_regions("trend:5", "flat") == [(-5.0, 5.0)]
+    assert C.classify_trend(0.5, 1) == "flat" and C.classify_trend(2, 1) == "rise"
+    assert C.relative_change_pct(100.0, 150.0) == pytest.approx(50.0)
+    assert math.isnan(C.relative_change_pct(0.0, 1.0))
+
+
+@pytest.mark.parametrize("bad", ["nope:1", "within", "within:x", "ratio:2:1", "within:-1", "trend:1:2"])
+def test_bad_criteria(bad):
+    with pytest.raises(ValueError):
+        C.parse_criterion(bad)
+
+
+def test_load_published_rejects_bad_rows(tmp_path):
+    head = ",".join(C.PUBLISHED_COLUMNS)
+    p = tmp_path / "p.csv"
+    p.write_text(head + "\ns,A,q,abc,%,within:10,src,n\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="row 2: value"):
+        C.load_published(p)
+    p.write_text(head + "\ns,A,q,1,%,within:10,src,n\ns,A,q,2,%,within:10,src,n\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="duplicate"):
+        C.load_published(p)
+    p.write_text("study,claim\ns,A\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="missing column"):
+        C.load_published(p)
+
+
+def test_compare_and_markdown_on_synthetic_data():
+    pubs = [C.Published("s", "A", "share", 31.0, "%", "within:10", "Paper 1986", "n"),
+            C.Published("s", "B", "trend", "flat", "%", "trend:10", "Paper 2011", "")]
+    vals = [C.ModelValue("s", "share", "free, 120 W", 45.0, detail="d1", why="cost recruits hip flexors"),
+            C.ModelValue("s", "share", "fixed", 33.0),
+            C.ModelValue("s", "trend", "HLT", None, missing="infeasible: largest drop 11.2 deg"),
+            C.ModelValue("s", "model_only", "x", 1.5)]
+    rows = C.compare(vals, pubs)
+    assert [r.agrees for r in rows] == [False, True, None, None]
+    assert rows[0].why == "cost recruits hip flexors" and rows[1].why == ""
+    assert rows[2].reason.startswith("infeasible")
+    md = C.rows_markdown(rows)
+    lines = md.strip().splitlines()
+    assert len(lines) == 2 + len(rows)
+    assert "**no**" in lines[2] and "45.0 %" in lines[2] and "31.0 %" in lines[2]
+    assert "why it may differ: cost recruits hip flexors" in lines[2]
+    assert "| yes |" in lines[3]
+    assert "n/a" in lines[4] and "infeasible" in lines[4]
+    assert "model only" in lines[5]
+    def cells(line):
+        return len(re.findall(r"(?<!\\)\|", line))
+    assert all(cells(line) == cells(lines[0]) for line in lines)
+
+
+def test_format_value():
+    assert C.format_value(None) == "-"
+    assert C.format_value("rise") == "rise"
+    assert C.format_value(123.4, "W") == "123 W"
+    assert C.format_value(5.244, "pp") == "5.24 pp"
+    assert C.format_value(0.5) == "0.500"
+
+
+# ----------------------------------------------------------------------------------------------- pipeline
+
+def test_quick_reproduce_all_studies_end_to_end(tmp_path, solver):
+    """Every study's pipeline at 16 nodes on 1-6 points: solve, HDF5, comparison table, figures, README."""
+    for name in R.STUDY_NAMES:
+        info = R.reproduce_study(name, tmp_path, solver=solver, quick=True, progress=False,
+                                 figures=(name == "heel_drop"))
+        assert info["points"] >= 1
+        sdir = tmp_path / name
+        assert list(sdir.glob("*.h5"))
+        md = (sdir / "comparison.md").read_text(encoding="utf-8")
+        assert "## Model vs published" in md
+        assert md == R.render_study_markdown(name, tmp_path)
+    assert (tmp_path / "heel_drop" / "comparison.png").exists()
+    from toolkit.io.hdf5 import read_failures
+    fails = read_failures(tmp_path / "heel_drop" / "study_heel_drop.h5")
+    assert any(f.stats.status == "Infeasible_Request" for f in fails.values())  # 20 deg: reported, not a result
+    md = (tmp_path / "heel_drop" / "comparison.md").read_text(encoding="utf-8")
+    assert "infeasible at this fit" in md and "largest feasible drop" in md
+    readme = R.render_readme(tmp_path)
+    assert "## Headline: model vs published" in readme
+    for name in R.STUDY_NAMES:
+        assert f"{name}/comparison.md" in readme
+
+
+def test_reproduce_main_bad_input(tmp_path, capsys):
+    assert R.reproduce_main(["no_such_study"], out=str(tmp_path)) == 2
+    assert "unknown study" in capsys.readouterr().err
+    assert R.reproduce_main([], out=str(tmp_path)) == 2
+
+
+# ----------------------------------------------------------------------------------------------- committed results
+
+needs_results = pytest.mark.skipif(not (RESULTS / "README.md").exists(), reason="results/ not generated")
+
+
+@needs_results
+def test_committed_readme_equals_what_the_hdf5_files_give():
+    assert (RESULTS / "README.md").read_text(encoding="utf-8") == R.render_readme(RESULTS)
+
+
+@needs_results
+@pytest.mark.parametrize("name", R.STUDY_NAMES)
+def test_committed_study_tables_equal_what_the_hdf5_files_give(name):
+    path = RESULTS / name / "comparison.md"
+    assert path.exists(), f"run: python -m toolkit reproduce {name}"
+    assert path.read_text(encoding="utf-8") == R.render_study_markdown(name, RESULTS)
+
+
+@needs_results
+def test_committed_results_are_full_runs_and_small():
+    info = json.loads((RESULTS / R.RUN_INFO).read_text(encoding="utf-8"))
+    assert set(info["studies"]) == set(R.STUDY_NAMES)
+    assert not any(s.get("quick") for s in info["studies"].values())
+    total = sum(p.stat().st_size for p in RESULTS.rglob("*") if p.is_file())
+    assert total < 15e6
+
+
+@needs_results
+def test_headline_numbers_match_hdf5_shares():
+    """Spot-check one headline number against the stored per-point attributes (independent of the renderer)."""
+    import h5py
+
+    with h5py.File(RESULTS / "heel_drop" / "study_heel_drop.h5", "r") as f:
+        shares = {f["points"][n].attrs["key"]: 100 * f["points"][n].attrs["share_hip"] for n in f["points"]}
+    free = shares["rider=reference/fit=default/cond=free/P=200W/cad=90"]
+    hd = shares["rider=reference/fit=default/cond=heel_drop10/P=200W/cad=90"]
+    readme = (RESULTS / "README.md").read_text(encoding="utf-8")
+    m = re.search(r"`hip_share_change_pp` \| heel drop 10 deg vs free, same saddle \| ([-0-9.]+) pp", readme)
+    assert m and float(m.group(1)) == pytest.approx(hd - free, abs=0.006)

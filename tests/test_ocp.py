@@ -143,15 +143,15 @@ def test_failed_solve_is_sealed_with_named_violations(solver, setup):
 
 
 def test_shares_are_sensitive_to_passive_fibre_parameters(solver, model, solutions):
-    """Passive forces move the joint shares (a known pitfall): make the sensitivity visible."""
-    stiff = make_setup(model, Rider(passive_strain_scale=0.8), BikeFit())
-    slack = make_setup(model, Rider(passive_strain_scale=1.5), BikeFit())
+    """Passive forces move the joint shares (a known pitfall): halving every passive strain e0 (stiffer passive
+    fibres) changes the shares by more than a percentage point, and the parameters used are recorded."""
+    stiff = make_setup(model, Rider(passive_strain_scale=0.5), BikeFit())
     a = solver.solve(stiff, SPECS["free"], guess=solutions["free"])
-    b = solver.solve(slack, SPECS["free"], guess=solutions["free"])
-    assert a.success and b.success
-    sa, sb = cycle_summary(a).joint_work_share, cycle_summary(b).joint_work_share
+    assert a.success
+    sa, sb = cycle_summary(a).joint_work_share, cycle_summary(solutions["free"]).joint_work_share
     assert max(abs(sa[j] - sb[j]) for j in sa) > 0.01
-    assert a.setup["muscles"]["VAS"]["passive_strain_at_one"] == pytest.approx(0.48)
+    assert a.setup["muscles"]["VAS"]["passive_strain_at_one"] == pytest.approx(0.7)
+    assert solutions["free"].setup["muscles"]["VAS"]["passive_strain_at_one"] == pytest.approx(1.4)
 
 
 def test_cost_variants_solve(solver, setup, solutions):

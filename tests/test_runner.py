@@ -75,6 +75,48 @@ def test_chains_group_by_rider_fit_condition_cadence(tmp_path):
     assert all(len(c.points) == 1 and not c.warm_start for c in build_chains(pts, warm_start=False))
 
 
+def test_solve_point_cold_retry_and_fit_error(monkeypatch):
+    import numpy as np
+
+    from toolkit.model.anthropometry import Rider
+    from toolkit.model.bikefit import BikeFit
+    from toolkit.model.leg import FitError
+    from toolkit.ocp.problem import ProblemSpec
+    from toolkit.ocp.solution import Solution, SolverStats
+
+    calls = []
+
+    class FakeSolver:
+        fail_cold = False
+
+        def solve(self, setup, spec, guess=None):
+            calls.append(guess is not None)
+            ok = guess is None and not self.fail_cold
+            st = SolverStats(ok, "Solve_Succeeded" if ok else "Maximum_Iterations_Exceeded", 5, 0.1, 0.0, 1.0, 0.0,
+                             message="" if ok else "IPOPT returned Maximum_Iterations_Exceeded")
+            return Solution(spec, st, {}, {"theta": np.zeros(4)}, sealed=not ok)
+
+    fake = FakeSolver()
+    monkeypatch.setattr(executors, "worker_solver", lambda: fake)
+    monkeypatch.setattr(executors, "_worker_setup", lambda rider, fit: object())
+    task = executors.PointTask("k", Rider(), BikeFit(), ProblemSpec())
+    prev = Solution(ProblemSpec(), SolverStats(True, "Solve_Succeeded", 1, 0.1, 0.0, 1.0, 0.0), {},
+                    {"theta": np.zeros(4)})
+    r = executors.solve_point(task, prev)
+    assert r.ok and r.start == "cold-retry" and calls == [True, False] and r.last_good is r.solution
+    fake.fail_cold = True
+    r = executors.solve_point(task, prev)
+    assert not r.ok and r.start == "cold-retry" and "warm start ended with" in r.message
+    assert r.last_good is prev  # the next point of the chain still starts from the last success
+
+    def no_fit(rider, fit):
+        raise FitError("fit: the leg cannot reach the pedal")
+
+    monkeypatch.setattr(executors, "_worker_setup", no_fit)
+    r = executors.solve_point(task)
+    assert not r.ok and r.stats.status == "Fit_Error" and "cannot reach" in r.message
+
+
 # ------------------------------------------------------------------------------------------- sweeps
 
 def test_sweep_stores_every_point_once_with_warm_starts(tmp_path, monkeypatch):

@@ -6,20 +6,25 @@ chain (`solve_chain`). A warm start that fails is retried once from the cold (ki
 is declared failed. Workers never touch the result file: they hand back one `PointResult` per point and the
 parent process writes it (see toolkit.study.runner).
 
-Executors (`make_executor(name, jobs, scheduler)`), all used as ``with ex: for r in ex.run(chains): ...``:
+Executors (`make_executor(name, jobs, scheduler)`), all used as ``with ex: for r in ex.run(chains): ...`` (one
+result at a time) or ``for batch in ex.run_batches(chains)`` (every result ready at that moment, so the parent
+can store them in one file rewrite):
 
 - `LocalExecutor(jobs)`: jobs == 1 (or a single chain) solves in this process, point by point. jobs > 1 runs
   the chains in a `concurrent.futures.ProcessPoolExecutor` with the "spawn" start method (casadi after fork is
   fragile); every worker puts each finished point on a queue at once, so the parent can store it before the
   rest of the chain is solved. A worker that dies (killed, out of memory, a crash in native code) breaks the
   pool: a new pool is started for the unfinished points (each chain continuing from its last success), up to
-  `max_pool_restarts` times; after that they come back as failures with status "Worker_Lost" (not stored as
-  results, so `run --resume` solves them again).
+  `max_pool_restarts` times (and only if the broken pool had finished a point: workers that cannot even start
+  are not restarted); after that they come back as failures with status "Worker_Lost" (not stored as
+  results, so `run --resume` solves them again). Workers run their numeric libraries single-threaded
+  (THREAD_ENV), so N jobs use N cores.
 - `DaskExecutor(scheduler, jobs)`: a dask.distributed Client connected to `scheduler` (an address such as
   tcp://host:8786), or to a LocalCluster of `jobs` single-threaded worker processes when scheduler is None.
   Every point is its own task that depends on the previous point's task of its chain, so warm starts pass
   from task to task and results still stream back point by point (dask keeps a chain on the worker holding
-  its last result). Dask retries tasks of a lost worker itself.
+  its last result). Dask retries tasks of a lost worker itself; a task that errors comes back as
+  "Task_Error", one that is cancelled or lost for good as "Worker_Lost".
 
 Process-local solver cache: building a `PedalingSolver` and its IPOPT instance costs ~1-3 s, so each worker
 thread keeps one solver (and one `Setup` per rider and fit) in a thread-local cache (`worker_solver`) for all
@@ -28,6 +33,7 @@ with several threads has one per thread (casadi functions are not shared between
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import multiprocessing
 import os
@@ -37,6 +43,7 @@ import threading
 import time
 import traceback
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
@@ -155,12 +162,10 @@ def solve_point(task: PointTask, guess: Solution | None = None) -> PointResult:
     t0 = time.perf_counter()
     worker = _worker_name()
     try:
-        from ..model.leg import FitError
-
         solver = worker_solver()
         try:
             setup = _worker_setup(task.rider, task.fit)
-        except FitError as e:
+        except ValueError as e:  # FitError (saddle rule, reach) and the bike-fit checks
             return PointResult(task.key, _failure_stats("Fit_Error", str(e)), None, "none", worker,
                                time.perf_counter() - t0, guess)
         start = "cold"
@@ -174,8 +179,7 @@ def solve_point(task: PointTask, guess: Solution | None = None) -> PointResult:
                 else:  # report both attempts
                     msg = (f"{cold.stats.message or cold.stats.status} (cold start; the warm start ended with "
                            f"{sol.stats.status})")
-                    sol = Solution(cold.spec, SolverStats(**{**cold.stats.__dict__, "message": msg}), cold.setup,
-                                   cold.arrays, cold.decision, sealed=True)
+                    sol = dataclasses.replace(cold, stats=dataclasses.replace(cold.stats, message=msg), sealed=True)
                     start = "cold-retry"
         else:
             sol = solver.solve(setup, task.spec)
@@ -211,11 +215,23 @@ def _slim(r: PointResult) -> PointResult:
 
 
 _queue = None
+_parent_pid = None
 
 
 def _pool_init(q) -> None:
-    global _queue
+    """Pool worker start-up: the result queue, and a watchdog that ends this worker when the parent process
+    is gone (killed: the pool's own queues would keep an idle worker waiting forever)."""
+    global _queue, _parent_pid
     _queue = q
+    _parent_pid = os.getppid()
+    threading.Thread(target=_watch_parent, name="parent-watchdog", daemon=True).start()
+
+
+def _watch_parent(interval_s: float = 1.0) -> None:
+    while True:
+        time.sleep(interval_s)
+        if os.getppid() != _parent_pid:
+            os._exit(1)
 
 
 def _pool_chain(chain: ChainTask) -> int:
@@ -262,6 +278,7 @@ class LocalExecutor:
         self.workers = jobs
         self._pool = None
         self._last_good: dict[int, Solution] = {}
+        self._round_results = 0
 
     def __enter__(self) -> "LocalExecutor":
         return self
@@ -275,11 +292,18 @@ class LocalExecutor:
             _stop_pool(pool)
 
     def run(self, chains: Iterable[ChainTask]) -> Iterator[PointResult]:
+        """Results one by one, as they finish."""
+        for batch in self.run_batches(chains):
+            yield from batch
+
+    def run_batches(self, chains: Iterable[ChainTask]) -> Iterator[list[PointResult]]:
+        """Results as they finish, grouped: each list holds every result that was ready at that moment (one
+        point at a time in-process), so a busy parent can store several in one file write."""
         chains = list(chains)
         if self.jobs == 1 or len(chains) <= 1:
             for c in chains:
                 for r in iter_chain(c):
-                    yield _slim(r)
+                    yield [_slim(r)]
             return
         pending = chains
         for attempt in range(self.max_pool_restarts + 1):
@@ -287,9 +311,13 @@ class LocalExecutor:
             if not lost:
                 return
             why = "; ".join(sorted({w for _, _, w in lost}))
-            if attempt == self.max_pool_restarts:
-                for c, done, w in lost:
-                    yield from _lost(c, done, w)
+            if attempt == self.max_pool_restarts or not self._round_results:
+                # no restart when the pool solved nothing at all: workers that cannot start (e.g. a script
+                # without the `if __name__ == "__main__":` guard that spawn needs) would only fail again
+                hint = "" if self._round_results else (
+                    "; no worker finished a point: if a script runs the sweep with jobs > 1, put the call under "
+                    "`if __name__ == \"__main__\":` (the spawn start method re-imports the script)")
+                yield [r for c, done, w in lost for r in _lost(c, done, w + hint)]
                 return
             n_left = sum(len(c.points) - len(done) for c, done, _ in lost)
             print(f"warning: a worker process died ({why}); restarting the pool for the {n_left} point(s) not "
@@ -308,14 +336,21 @@ class LocalExecutor:
         self._pool = pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_pool_init,
                                                 initargs=(q,))
         lost: list[tuple[ChainTask, set[str], str]] = []
+        self._round_results = 0
         try:
-            futures = {pool.submit(_pool_chain, c): c for c in chains}
+            with _single_threaded_children():  # the workers are spawned while the chains are submitted
+                futures = {pool.submit(_pool_chain, c): c for c in chains}
             by_id = {c.chain_id: c for c in chains}
             reported: dict[int, set[str]] = {c.chain_id: set() for c in chains}
             open_ids = set(by_id)
             while open_ids:
                 try:
-                    kind, cid, payload = q.get(timeout=0.5)
+                    msgs = [q.get(timeout=0.5)]
+                    while True:  # and everything else already waiting
+                        try:
+                            msgs.append(q.get_nowait())
+                        except queue_mod.Empty:
+                            break
                 except queue_mod.Empty:
                     # the queue stayed empty: chains whose task ended with an error (a dead worker) are lost
                     for fut, c in futures.items():
@@ -324,15 +359,20 @@ class LocalExecutor:
                             exc = fut.exception()
                             lost.append((c, reported[c.chain_id], f"worker process lost ({type(exc).__name__})"))
                     continue
-                if kind == "done":
-                    open_ids.discard(cid)
-                    if len(reported[cid]) < len(by_id[cid].points):  # the worker ended the chain early
-                        yield from _lost(by_id[cid], reported[cid], "the worker stopped before this point")
-                elif cid in open_ids:
-                    reported[cid].add(payload.key)
-                    if payload.ok:
-                        self._last_good[cid] = payload.solution
-                    yield payload
+                batch: list[PointResult] = []
+                for kind, cid, payload in msgs:
+                    if kind == "done":
+                        open_ids.discard(cid)
+                        if len(reported[cid]) < len(by_id[cid].points):  # the worker ended the chain early
+                            batch += _lost(by_id[cid], reported[cid], "the worker stopped before this point")
+                    elif cid in open_ids:
+                        reported[cid].add(payload.key)
+                        self._round_results += 1
+                        if payload.ok:
+                            self._last_good[cid] = payload.solution
+                        batch.append(payload)
+                if batch:
+                    yield batch
         finally:
             self._pool = None
             _stop_pool(pool)
@@ -340,10 +380,29 @@ class LocalExecutor:
         return lost
 
 
+#: Thread counts of the numeric libraries in pool workers (unless already set in the environment): casadi's
+#: bundled OpenBLAS/OpenMP otherwise runs every IPOPT solve on all cores without being faster, so parallel
+#: workers fight over the cores (measured: 2 threads per solve, same wall time as 1). Dask's nanny does the same.
+THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@contextmanager
+def _single_threaded_children():
+    """Set THREAD_ENV to 1 (where unset) while worker processes are started; restore afterwards."""
+    added = [k for k in THREAD_ENV if k not in os.environ]
+    for k in added:
+        os.environ[k] = "1"
+    try:
+        yield
+    finally:
+        for k in added:
+            os.environ.pop(k, None)
+
+
 def _stop_pool(pool) -> None:
     """Shut a process pool down without waiting for running chains (used on errors and Ctrl-C too)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())  # shutdown() forgets them
     pool.shutdown(wait=False, cancel_futures=True)
-    procs = list((getattr(pool, "_processes", None) or {}).values())
     for p in procs:
         if p.is_alive():
             p.terminate()
@@ -362,8 +421,8 @@ def dask_available() -> bool:
 
 class DaskExecutor:
     """Points as dask tasks, chained by dependencies; on `scheduler` (address) or a LocalCluster of `jobs`
-    single-threaded worker processes. The code must be importable on the workers (pip install the toolkit
-    there too)."""
+    single-threaded worker processes. The toolkit must be importable on the scheduler and the workers (it
+    unpickles the tasks): pip install the same version there too."""
 
     name = "dask"
 
@@ -388,8 +447,10 @@ class DaskExecutor:
                 self.client = Client(self.scheduler, timeout="30s")
             except (OSError, TimeoutError) as e:
                 raise ExecutorUnavailable(f"--scheduler: cannot connect to {self.scheduler} ({e})") from None
-            self.workers = max(1, sum(w.get("nthreads", 1) for w in
-                                      self.client.scheduler_info().get("workers", {}).values()))
+            try:
+                self.workers = max(1, sum(self.client.nthreads().values()))
+            except Exception:  # noqa: BLE001 - only used to balance chains
+                self.workers = max(1, self.jobs)
         else:
             self._cluster = LocalCluster(n_workers=self.jobs, threads_per_worker=1, processes=True,
                                          dashboard_address=None, silence_logs=logging.WARNING)
@@ -408,6 +469,12 @@ class DaskExecutor:
             cluster.close()
 
     def run(self, chains: Iterable[ChainTask]) -> Iterator[PointResult]:
+        """Results one by one, as they finish."""
+        for batch in self.run_batches(chains):
+            yield from batch
+
+    def run_batches(self, chains: Iterable[ChainTask]) -> Iterator[list[PointResult]]:
+        """Results as they finish, grouped: every task finished at that moment."""
         from distributed import as_completed
 
         if self.client is None:
@@ -421,19 +488,23 @@ class DaskExecutor:
                                          key=f"pedaling-{token}-{c.chain_id}-{len(futures)}")
                 futures[fut] = p.key
                 prev = fut
-        for fut in as_completed(list(futures)):
-            key = futures.pop(fut)
-            if fut.status == "finished":
-                r = fut.result()
-                yield PointResult(r.key, r.stats, r.solution, r.start, r.worker, r.elapsed_s)
-            else:
-                try:
-                    exc = fut.exception()
-                except Exception as e:  # cancelled
-                    exc = e
-                yield PointResult(key, _failure_stats("Worker_Lost", f"dask task {fut.status}: "
-                                                      f"{type(exc).__name__}: {exc}"))
-            fut.release()
+        for done in as_completed(list(futures)).batches():
+            batch = []
+            for fut in done:
+                key = futures.pop(fut)
+                if fut.status == "finished":
+                    r = fut.result()
+                    batch.append(PointResult(r.key, r.stats, r.solution, r.start, r.worker, r.elapsed_s))
+                else:
+                    try:
+                        exc = fut.exception()
+                    except Exception as e:  # cancelled
+                        exc = e
+                    status = "Task_Error" if fut.status == "error" else "Worker_Lost"
+                    batch.append(PointResult(key, _failure_stats(status, f"dask task {fut.status}: "
+                                                                 f"{type(exc).__name__}: {exc}")))
+                fut.release()
+            yield batch
 
 
 def make_executor(name: str = "local", jobs: int = 1, scheduler: str | None = None):

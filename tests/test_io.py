@@ -321,3 +321,13 @@ def test_git_commit_is_silent_without_git(monkeypatch):
     monkeypatch.setattr(provenance.subprocess, "run", no_git)
     assert provenance.git_commit() is None
     provenance.git_commit.cache_clear()
+
+
+def test_experiment_config_is_stored_and_survives_point_writes(tmp_path):
+    from toolkit.io import hdf5
+
+    path = tmp_path / "exp.h5"
+    hdf5.write_experiment(path, {"name": "exp", "intensity": {"values": [100.0, 200.0]}})
+    assert hdf5.read_experiment(path) == {"name": "exp", "intensity": {"values": [100.0, 200.0]}}
+    hdf5.write_experiment(path, {"name": "exp2"})
+    assert hdf5.read_experiment(path)["name"] == "exp2"

@@ -1,6 +1,8 @@
 """Sweeps: `run_experiment` / `run_main` (python -m toolkit run), executors, resume after kill -9, failures."""
 from __future__ import annotations
 
+import json
+
 import csv
 import os
 import signal
@@ -135,6 +137,7 @@ def test_sweep_stores_every_point_once_with_warm_starts(tmp_path, monkeypatch):
     assert rep.result_file == exp.result_file.absolute()
     assert rep.solved == keys and rep.failed == {} and rep.skipped == []
     assert hdf5.list_points(rep.result_file) == keys  # every point once, in sweep order
+    assert hdf5.read_experiment(rep.result_file) == json.loads(json.dumps(exp.to_dict(), default=str))
     assert rep.warm_started == keys[1:]
     assert guesses == [(120.0, False), (160.0, True), (200.0, True)]  # neighbour's solution passed as guess
     assert rep.points_per_min > 0 and rep.wall_time_s > 0

@@ -299,9 +299,10 @@ Writer = Callable[[Any], None]
 
 
 def _rewrite(path, points: Mapping[str, Writer] | None = None, failures: Mapping[str, Writer] | None = None,
-             drop_failures: Iterable[str] = ()) -> None:
+             drop_failures: Iterable[str] = (), experiment_json: str | None = None) -> None:
     """Write a new version of `path`: every kept point/failure copied, `points`/`failures` (name -> function
-    filling a fresh group) written in place of (or after) existing ones, `drop_failures` removed. Atomic."""
+    filling a fresh group) written in place of (or after) existing ones, `drop_failures` removed, the
+    experiment config (root attribute `experiment_json`) kept or replaced. Atomic."""
     h5py = _h5py()
     path = Path(path)
     points = dict(points or {})
@@ -325,11 +326,15 @@ def _rewrite(path, points: Mapping[str, Writer] | None = None, failures: Mapping
             if path.exists():
                 with _Reader(path) as src:
                     dst.attrs["created_utc"] = src.attrs.get("created_utc", now)
+                    if "experiment_json" in src.attrs:
+                        dst.attrs["experiment_json"] = src.attrs["experiment_json"]
                     _merge(src.get("points"), dst_points, points)
                     _merge(src.get("failures"), dst_fail, failures, drop)
             else:
                 _merge(None, dst_points, points)
                 _merge(None, dst_fail, failures, drop)
+            if experiment_json is not None:
+                dst.attrs["experiment_json"] = experiment_json
             dst.attrs["modified_utc"] = now
             dst.attrs["toolkit_version"] = provenance.package_version()
             dst.attrs["git_commit"] = provenance.git_commit() or ""
@@ -550,6 +555,18 @@ def _read_group_solution(g) -> Solution:
     arrays = {name: np.array(ds[()]) for name, ds in g["arrays"].items()}
     decision = np.array(g["decision"][()]) if "decision" in g else None
     return Solution(spec, stats, setup, arrays, decision=decision, sealed=False)
+
+
+def write_experiment(path, config: Mapping[str, Any]) -> None:
+    """Store the resolved experiment config (JSON, root attribute `experiment_json`); kept by later writes."""
+    _rewrite(path, experiment_json=_dumps(_plain(dict(config))))
+
+
+def read_experiment(path) -> dict[str, Any] | None:
+    """The experiment config stored by `write_experiment`, or None."""
+    with _Reader(Path(path)) as f:
+        text = f.attrs.get("experiment_json")
+    return None if text is None else json.loads(text if isinstance(text, str) else text.decode())
 
 
 def list_points(path) -> list[str]:

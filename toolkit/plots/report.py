@@ -18,7 +18,7 @@ from . import figures as F
 DPI = 110
 # Label fields that describe the work rate (the x axis of share plots), not the line a point belongs to.
 WORK_RATE_FIELDS = ("power_W", "power", "work_rate", "work_rate_W", "intensity", "intensity_level", "level",
-                    "pct_vo2max", "percent_vo2max", "pct_map", "pct_lt")
+                    "pct_vo2max", "percent_vo2max", "pct_map", "pct_lt", "intensity_value", "intensity_unit")
 MAX_OVERLAY = 8
 
 

@@ -482,6 +482,8 @@ def run_experiment(experiment: Experiment, out_dir=None, jobs: int = 1, resume: 
                       "(use --resume to continue a run instead)", file=sys.stderr)
         report.skipped = [p.key for p in points if p.key in skip]
         by_key = {p.key: p for p in points}
+        # The resolved config goes into the result file before any point (provenance; kept by every write).
+        hdf5.write_experiment(result, experiment.to_dict())
 
         def guess_for(key: str):
             try:

@@ -16,7 +16,8 @@ class CostSpec:
     """Cost = mean over the cycle of sum_i w_i * v_i * a_i**exponent (kind 'activation') or
     sum_i w_i * v_i * (F_i / F_max,i)**2 (kind 'stress': muscle stress / specific tension), with v_i the
     muscle volume over the mean volume when volume_weighted, else 1, plus regularization:
-    excitation_rate_weight * mean (e - a)^2 and sole_accel_weight * mean (d2 phi / d theta2)^2."""
+    excitation_rate_weight * [mean (e - a)^2 + 30 x mean squared excitation change between neighbouring nodes
+    (damps the trapezoidal rule's node-to-node sawtooth)] and sole_accel_weight * mean (d2 phi / d theta2)^2."""
 
     kind: str = "activation"
     exponent: int = 2

@@ -31,6 +31,7 @@ from .problem import ProblemSpec
 NM = len(MUSCLE_NAMES)
 FOURIER_ORDER = 6
 TORQUE_SCALE = 10.0  # N m; scales the sole-angle equation of motion
+SMOOTHNESS_FACTOR = 30.0  # excitation-change penalty = this x excitation_rate_weight (damps trapezoid sawtooth)
 DFT_SCALE = 10.0  # 1/s; tendon-force rate control = DFT_SCALE x variable (order one)
 TENDON_FORCE_BOUNDS = (0.0, 3.0)
 CRANK_SPEED_SQ_BOUNDS = (0.25, 4.0)  # (omega / mean omega)^2: crank speed between half and twice the mean
@@ -242,7 +243,12 @@ class Transcription:
             groups.append(("tendon_equilibrium", ca.vec(eq), NM * N))
         g = ca.vertcat(*[gr[1] for gr in groups])
         w = ca.vertcat(ca.vec(X), ca.vec(U))
-        f = ca.sum2(cost * tw) / N
+        # Excitation smoothness: the trapezoidal rule leaves node-to-node (sawtooth) excitation oscillations
+        # nearly free; penalize the excitation change between neighbouring nodes (same weight as e - a).
+        k0 = 1 if self.mode == "free" else 0
+        E = U[k0:k0 + NM, :]
+        dE = ca.horzcat(E[:, 1:], E[:, :1]) - E
+        f = ca.sum2(cost * tw) / N + SMOOTHNESS_FACTOR * L.get(par, "reg")[0] * ca.sum1(ca.sum2(dE * dE)) / N
         return {"x": w, "p": par, "f": f, "g": g, "groups": [(n, k) for n, _, k in groups]}
 
     def solver(self, opts: dict) -> ca.Function:

@@ -74,6 +74,21 @@ def test_selection_filters():
     assert min(p.spec.power_W for p in classic if p.spec.cadence_rpm == 90) == 250.0
 
 
+def test_classic_one_head_is_the_ericson_point_with_the_other_force_set():
+    """The sensitivity file differs from the Ericson part of study_classic only in the force set."""
+    base = [p for p in load_experiment(ROOT / "experiments" / "study_classic.toml").points()
+            if R._classic_select(p) and p.spec.cadence_rpm == R.ERICSON[1]]
+    sens = load_experiment(ROOT / "experiments" / "study_classic_one_head.toml").points()
+    assert len(base) == len(sens) == 1
+    b, s = base[0], sens[0]
+    assert b.spec == s.spec and b.fit == s.fit and b.condition_label == s.condition_label
+    assert b.rider.max_force_set == "group_totals" and s.rider.max_force_set == "pedaling_model"
+    from dataclasses import replace
+    assert replace(s.rider, max_force_set="group_totals") == b.rider
+    labels = {v.file: v.label for v in R.STUDIES["classic"].variants}
+    assert labels["study_classic_one_head.toml"].startswith("SENSITIVITY")
+
+
 # ----------------------------------------------------------------------------------------------- comparison logic
 
 def test_published_file_is_complete_and_cited():
@@ -154,6 +169,14 @@ def test_compare_and_markdown_on_synthetic_data():
     assert all(cells(line) == cells(lines[0]) for line in lines)
 
 
+def test_disagreement_without_why_says_not_established_and_sensitivity_is_kept():
+    pubs = [C.Published("s", "A", "share", 31.0, "%", "within:10", "Paper 1986", "n")]
+    rows = C.compare([C.ModelValue("s", "share", "free", 50.0),
+                      C.ModelValue("s", "share", "SENSITIVITY, x", 30.0, sensitivity=True)], pubs)
+    assert rows[0].agrees is False and rows[0].why == C.NO_WHY
+    assert rows[1].agrees is True and rows[1].why == "" and rows[1].sensitivity and not rows[0].sensitivity
+
+
 def test_format_value():
     assert C.format_value(None) == "-"
     assert C.format_value("rise") == "rise"
@@ -231,4 +254,40 @@ def test_headline_numbers_match_hdf5_shares():
     hd = shares["rider=reference/fit=default/cond=heel_drop10/P=200W/cad=90"]
     readme = (RESULTS / "README.md").read_text(encoding="utf-8")
     m = re.search(r"`hip_share_change_pp` \| heel drop 10 deg vs free, same saddle \| ([-0-9.]+) pp", readme)
-    assert m and float(m.group(1)) == pytest.approx(hd - free, abs=0.006)
+    assert m
+    decimals = len(m.group(1).split(".")[1]) if "." in m.group(1) else 0  # as shown (3 significant digits)
+    assert float(m.group(1)) == pytest.approx(hd - free, abs=0.5 * 10 ** -decimals + 1e-3)
+
+
+@needs_results
+def test_sensitivity_rows_are_labelled_and_kept_apart():
+    """The one-head force set is reported beside the default rows (headline and page), labelled SENSITIVITY, and
+    not counted in the default tallies nor listed as a default disagreement."""
+    readme = (RESULTS / "README.md").read_text(encoding="utf-8")
+    head = readme.split("## Headline: model vs published", 1)[1].split("## Where the model disagrees", 1)[0]
+    cond = [ln.split(" | ")[3] for ln in head.splitlines() if ln.startswith("| classic |")]
+    sens = [c for c in cond if "one-head force set" in c]
+    assert sens and all(c.startswith("SENSITIVITY") for c in sens)
+    assert any(c.startswith("free ankle") for c in cond)  # the default rows stay
+    where = readme.split("## Where the model disagrees", 1)[1].split("## Files", 1)[0]
+    assert "(SENSITIVITY, one-head force set:" not in where
+    rows = R.study_rows(R.load_study_data("classic", RESULTS))
+    assert any(r.sensitivity for r in rows) and any(not r.sensitivity for r in rows)
+    assert all(r.label.startswith("SENSITIVITY") for r in rows if r.sensitivity)
+    main = [r for r in rows if not r.sensitivity]
+    m = re.search(r"All comparison rows of the default model: (\d+) agree, (\d+) disagree", readme)
+    all_main = [r for n in R.STUDY_NAMES for r in R.study_rows(R.load_study_data(n, RESULTS)) if not r.sensitivity]
+    assert m and int(m.group(1)) == sum(1 for r in all_main if r.agrees is True)
+    assert int(m.group(2)) == sum(1 for r in all_main if r.agrees is False)
+    assert main
+
+
+@needs_results
+def test_no_stale_explanations_in_results():
+    """Explanations that the current model contradicts must not come back (they were written for an earlier
+    model; the texts are now computed from the solutions)."""
+    text = "".join(p.read_text(encoding="utf-8") for p in RESULTS.rglob("*.md"))
+    for stale in ("recruits the hip flexor (ILIO) in the upstroke", "at small drops takes share from the hip",
+                  "much more positive (and negative) work than the crank needs",
+                  "knee extensors take most of the added work", "RF overstretched: artefact"):
+        assert stale not in text

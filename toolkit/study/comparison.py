@@ -29,7 +29,7 @@ from typing import Iterable, Mapping, Sequence
 __all__ = [
     "PUBLISHED_FILE", "PUBLISHED_COLUMNS", "Published", "Criterion", "ModelValue", "ComparisonRow",
     "load_published", "published_index", "parse_criterion", "classify_trend", "evaluate", "agree_regions",
-    "compare", "rows_markdown", "agreement_text", "format_value", "relative_change_pct",
+    "compare", "rows_markdown", "agreement_text", "format_value", "relative_change_pct", "NO_WHY",
 ]
 
 PUBLISHED_FILE = "published.csv"
@@ -240,7 +240,9 @@ def agree_regions(criterion: Criterion | str, published: float | str) -> list[tu
 class ModelValue:
     """One model number for a published quantity. label: which model condition/variant it comes from;
     value None with `missing` saying why (e.g. 'infeasible: largest heel drop 11.2 deg'); detail: how it was
-    computed from the solutions; why: what might explain a disagreement (shown only when it disagrees)."""
+    computed from the solutions; why: what might explain a disagreement (shown only when it disagrees; a
+    disagreeing value without one gets NO_WHY); sensitivity: the value comes from a labelled sensitivity
+    variant (an alternative model setting reported beside the default, not instead of it; tallied apart)."""
 
     study: str
     quantity: str
@@ -250,6 +252,7 @@ class ModelValue:
     missing: str = ""
     why: str = ""
     headline: bool = False
+    sensitivity: bool = False
 
 
 @dataclass(frozen=True)
@@ -269,26 +272,33 @@ class ComparisonRow:
     why: str = ""
     headline: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
+    sensitivity: bool = False
+
+
+NO_WHY = "cause not established"
 
 
 def compare(values: Sequence[ModelValue], published: Mapping[tuple[str, str], Published] | Iterable[Published]
             ) -> list[ComparisonRow]:
     """One ComparisonRow per ModelValue, in order. A value whose (study, quantity) has no published row is
-    kept as a model-only row (published None, agrees None)."""
+    kept as a model-only row (published None, agrees None). A disagreeing value without a `why` says NO_WHY
+    rather than nothing."""
     index = published if isinstance(published, Mapping) else published_index(published)
     rows = []
     for v in values:
         p = index.get((v.study, v.quantity))
         if p is None:
             rows.append(ComparisonRow(v.study, "-", v.quantity, v.label, v.value, None, "", "", None,
-                                      v.missing or "model only (no published value)", "", v.detail, "", v.headline))
+                                      v.missing or "model only (no published value)", "", v.detail, "", v.headline,
+                                      sensitivity=v.sensitivity))
             continue
         agrees, reason = evaluate(p.criterion, v.value, p.value)
         if agrees is None and v.missing:
             reason = v.missing
         rows.append(ComparisonRow(v.study, p.claim, v.quantity, v.label, v.value, p.value, p.unit,
                                   parse_criterion(p.criterion).text(p), agrees, reason, p.source, v.detail,
-                                  v.why if agrees is False else "", v.headline))
+                                  (v.why or NO_WHY) if agrees is False else "", v.headline,
+                                  sensitivity=v.sensitivity))
     return rows
 
 

@@ -233,3 +233,12 @@ def test_inertial_load_option(solver, setup, solutions, cond):
     eb = energy_balance(sol, solver.model)
     assert eb.pointwise_relative < 1e-9
     assert abs(cs.energy_balance_residual) < 0.005
+
+
+def test_multistart_tries_deterministic_starts_and_keeps_the_best(solver, setup, solutions):
+    spec = replace(SPECS["free"], solver=SolverSpec(nodes=NODES, multistart=3))
+    sol = solver.solve(setup, spec)
+    assert sol.success and sol.stats.starts == 3
+    assert sol.stats.objective <= solutions["free"].stats.objective * (1 + 1e-6)
+    again = solver.solve(setup, spec)  # deterministic: the same starts give the same answer
+    assert again.stats.objective == pytest.approx(sol.stats.objective, rel=1e-9)

@@ -30,6 +30,12 @@ def kinematic_guess(tr: Transcription, setup: Setup, spec: ProblemSpec, activati
     ankle = math.radians(setup.fit.ankle_at_bdc_deg + ankle_offset_deg)
     vals = np.array([[float(v) for v in tr.model.fixed_ankle(t, ankle, setup.leg_params)] for t in tr.theta]).T
     phi, dphi, ddphi = vals
+    if not np.all(np.isfinite(vals)):
+        # The offset ankle cannot reach the pedal somewhere (the leg is too short with a dorsiflexed ankle):
+        # fall back to the typical angle so every start is a valid point.
+        if ankle_offset_deg != 0.0:
+            return kinematic_guess(tr, setup, spec, activation, 0.0)
+        raise ValueError("the leg cannot reach the pedal with the ankle at the fit's typical BDC angle")
     if spec.condition == "heel_drop":
         idx = heel_drop_nodes(tr.theta, spec)
         phi[idx] = np.minimum(phi[idx], -math.radians(spec.heel_drop_deg) - 0.01)

@@ -18,7 +18,7 @@ from .transcription import Transcription, transcription_key
 
 SUCCESS_STATUSES = ("Solve_Succeeded", "Solved_To_Acceptable_Level")
 # Deterministic multi-start variants: (constant activation, ankle offset from the typical BDC angle, deg).
-MULTISTART_VARIANTS = ((0.1, 0.0), (0.05, -10.0), (0.2, 10.0), (0.1, 20.0), (0.3, -5.0))
+MULTISTART_VARIANTS = ((0.1, 0.0), (0.05, -10.0), (0.2, -5.0), (0.1, 3.0), (0.3, -15.0))
 
 
 @dataclass

@@ -77,7 +77,7 @@ class ProblemSpec:
     power_W is the mean crank power of both legs. The default heel-drop window, 60-120 deg, is the middle of the
     power phase around the forward-horizontal crank; closer to TDC the shank leans back and a dropped heel needs
     more dorsiflexion than the ankle has (with the default fit the largest drop is about 4 deg at 45 deg crank
-    and 10 deg at 60 deg), which the feasibility check reports before solving.
+    and 11 deg at 60 deg), which the feasibility check reports before solving.
     """
 
     condition: str = "free"

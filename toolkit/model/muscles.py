@@ -127,7 +127,7 @@ def muscle_parameters(rider: Rider, geometry_scale: float) -> MuscleParameters:
     )
 
 
-def rigid_tendon_state(l_mtu, v_mtu, lopt, lts, alpha0, vmax):
+def rigid_tendon_state(l_mtu, v_mtu, lopt, lts, alpha0):
     """Fibre length, velocity (m, m/s) and cos(pennation) for a rigid tendon, constant-thickness pennation."""
     h = lopt * ca.sin(alpha0)
     # When the unit is shorter than its tendon slack length (GAS with a flexed knee and dorsiflexed ankle), a
@@ -144,7 +144,7 @@ def rigid_tendon_state(l_mtu, v_mtu, lopt, lts, alpha0, vmax):
 def rigid_tendon_force(a, l_mtu, v_mtu, fmax, lopt, lts, alpha0, vmax, e0):
     """Tendon force (N) of a rigid-tendon unit and its parts: returns (force, active, passive, lm, vm, cos_a),
     active and passive as normalized fibre forces."""
-    lm, vm, cos_a = rigid_tendon_state(l_mtu, v_mtu, lopt, lts, alpha0, vmax)
+    lm, vm, cos_a = rigid_tendon_state(l_mtu, v_mtu, lopt, lts, alpha0)
     ln = lm / lopt
     vn = vm / (vmax * lopt)
     active = a * active_force_length(ln) * force_velocity(vn)

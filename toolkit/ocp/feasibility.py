@@ -35,13 +35,11 @@ def largest_heel_drop_deg(model: LegModel, setup: Setup, theta_nodes: np.ndarray
     angles; the binding node is where the shank leans back most."""
     lim = joint_ranges_rad()
     phis = np.radians(np.arange(-60.0, 80.0 + SCAN_STEP_DEG, SCAN_STEP_DEG))
-    worst = math.inf
-    for th in theta_nodes:
-        q = _poses(model, np.full_like(phis, th), phis, setup.leg_params)
-        ok = _in_range(q, lim)
-        phi_min = phis[ok].min() if ok.any() else math.inf
-        worst = min(worst, -math.degrees(phi_min))
-    return worst
+    # One vectorized evaluation over the (node, sole angle) grid.
+    th_grid, phi_grid = np.meshgrid(np.asarray(theta_nodes, float), phis, indexing="ij")
+    ok = _in_range(_poses(model, th_grid.ravel(), phi_grid.ravel(), setup.leg_params), lim).reshape(th_grid.shape)
+    phi_min = np.where(ok, phi_grid, np.inf).min(axis=1)
+    return float(-np.degrees(phi_min).max()) if len(phi_min) else math.inf
 
 
 def check(tr: Transcription, setup: Setup, spec: ProblemSpec) -> Feasibility:

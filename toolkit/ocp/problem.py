@@ -90,12 +90,17 @@ class ProblemSpec:
     load: str = "isokinetic"
     flywheel_inertia_kgm2: float = 90.0
     tendon: str = "rigid"
+    # Lower bound of excitation and activation (a numerical floor that keeps the activation dynamics
+    # well-conditioned; it also sets a minimum passive-plus-tonic force in every muscle, see check-model).
+    activation_floor: float = 0.01
     cost: CostSpec = field(default_factory=CostSpec)
     solver: SolverSpec = field(default_factory=SolverSpec)
 
     def __post_init__(self) -> None:
         if self.condition not in CONDITIONS:
             raise ValueError(f"condition: {self.condition!r} (allowed: {', '.join(CONDITIONS)})")
+        if not (0.0 <= self.activation_floor <= 0.1):
+            raise ValueError(f"activation_floor: {self.activation_floor} (allowed: 0-0.1)")
         if self.tendon not in TENDONS:
             raise ValueError(f"tendon: {self.tendon!r} (allowed: {', '.join(TENDONS)})")
         if self.load not in LOADS:

@@ -56,6 +56,8 @@ class Solution:
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     decision: np.ndarray | None = None
     sealed: bool = False
+    # Other successful starts of a multi-start solve (their objective in stats.objective); empty otherwise.
+    start_solutions: list["Solution"] = field(default_factory=list, repr=False)
 
     def __getitem__(self, key: str) -> np.ndarray:
         if self.sealed:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import casadi as ca
 import numpy as np
@@ -19,6 +19,16 @@ from .transcription import Transcription, transcription_key
 SUCCESS_STATUSES = ("Solve_Succeeded", "Solved_To_Acceptable_Level")
 # Deterministic multi-start variants: (constant activation, ankle offset from the typical BDC angle, deg).
 MULTISTART_VARIANTS = ((0.1, 0.0), (0.05, -10.0), (0.2, -5.0), (0.1, 3.0), (0.3, -15.0))
+
+
+def multistart_variants(k: int) -> list[tuple[float, float]]:
+    """k deterministic start variants: the five fixed ones, then seeded draws (activation 0.03-0.3, ankle
+    offset -15 to +5 deg) so that any k runs exactly k starts."""
+    out = list(MULTISTART_VARIANTS[:k])
+    rng = np.random.default_rng(12345)
+    while len(out) < k:
+        out.append((float(rng.uniform(0.03, 0.3)), float(rng.uniform(-15.0, 5.0))))
+    return out
 
 
 @dataclass
@@ -56,8 +66,13 @@ class PedalingSolver:
             fourier=four, reg=[spec.cost.excitation_rate_weight, spec.cost.sole_accel_weight],
             flywheel=spec.flywheel_inertia_kgm2)
 
-    def solve(self, setup: Setup, spec: ProblemSpec, guess: Solution | None = None) -> Solution:
-        """Solve one point. Never raises for a failed solve: the returned Solution is then sealed."""
+    def solve(self, setup: Setup, spec: ProblemSpec, guess: Solution | None = None,
+              start: int | None = None) -> Solution:
+        """Solve one point. Never raises for a failed solve: the returned Solution is then sealed.
+
+        Without a guess, spec.solver.multistart deterministic starts are tried and the best is returned; the
+        other successful starts are kept in `Solution.start_solutions` (for the spread of near-optimal
+        answers). `start` selects one variant of MULTISTART_VARIANTS instead."""
         tr, solver, build_time = self._get(spec)
         provenance = describe_setup(setup)
         feas = feasibility.check(tr, setup, spec)
@@ -72,9 +87,10 @@ class PedalingSolver:
         if guess is not None:
             starts = [guess_from_solution(tr, guess, setup, spec)]
         else:
-            variants = MULTISTART_VARIANTS[: max(1, spec.solver.multistart)]
+            variants = (multistart_variants(max(1, spec.solver.multistart)) if start is None
+                        else [multistart_variants(start + 1)[start]])
             starts = [kinematic_guess(tr, setup, spec, a, off) for a, off in variants]
-        best, total_time, total_iter = None, 0.0, 0
+        best, total_time, total_iter, results = None, 0.0, 0, []
         for x0 in starts:
             x0 = np.clip(x0, lbx, ubx)
             t0 = time.perf_counter()
@@ -85,8 +101,10 @@ class PedalingSolver:
             total_iter += int(st.get("iter_count", 0))
             ok = st.get("return_status") in SUCCESS_STATUSES
             f = float(res["f"])
+            xs = np.array(res["x"]).ravel()
+            results.append((ok, f, xs))
             if best is None or (ok and (not best[0] or f < best[1])):
-                best = (ok, f, np.array(res["x"]).ravel(), st.get("return_status", "unknown"), np.array(res["g"]).ravel(), dt, st)
+                best = (ok, f, xs, st.get("return_status", "unknown"), np.array(res["g"]).ravel(), dt, st)
         ok, f, w, status, g, dt, st = best
         viol = np.maximum(np.maximum(lbg - g, g - ubg), 0.0)
         bviol = np.maximum(np.maximum(lbx - w, w - ubx), 0.0)
@@ -98,7 +116,9 @@ class PedalingSolver:
         stats = SolverStats(bool(ok), str(status), int(st.get("iter_count", 0)) if len(starts) == 1 else total_iter,
                             total_time, build_time, f, max_viol, worst, message, len(starts))
         arrays = node_arrays(tr, w, par)
-        return Solution(spec, stats, provenance, arrays, decision=w, sealed=not ok)
+        others = [Solution(spec, replace(stats, objective=fo, starts=1), provenance, node_arrays(tr, wo, par),
+                           decision=wo) for oko, fo, wo in results if oko and wo is not w]
+        return Solution(spec, stats, provenance, arrays, decision=w, sealed=not ok, start_solutions=others)
 
 
 def node_arrays(tr: Transcription, w: np.ndarray, par: np.ndarray) -> dict[str, np.ndarray]:

@@ -295,9 +295,9 @@ class Transcription:
 
     def variable_bounds(self, spec: ProblemSpec) -> tuple[np.ndarray, np.ndarray]:
         N = self.nodes
-        xlo = np.full((self.nx, N), ACTIVATION_BOUNDS[0])
+        xlo = np.full((self.nx, N), spec.activation_floor)
         xhi = np.full((self.nx, N), ACTIVATION_BOUNDS[1])
-        ulo = np.full((self.nu, N), ACTIVATION_BOUNDS[0])
+        ulo = np.full((self.nu, N), spec.activation_floor)
         uhi = np.full((self.nu, N), ACTIVATION_BOUNDS[1])
         if self.mode == "free":
             xlo[0], xhi[0] = SOLE_BOUNDS_RAD

@@ -164,7 +164,58 @@ def test_passive_linkage_conserves_energy(model, setup):
 
 
 def test_force_sets_are_switchable(model):
-    a = make_setup(model, Rider(max_force_set="group_totals"), BikeFit()).muscles.max_force
-    b = make_setup(model, Rider(max_force_set="pedaling_model"), BikeFit()).muscles.max_force
+    kw = dict(strength_scaling="none")
+    a = make_setup(model, Rider(max_force_set="group_totals", **kw), BikeFit()).muscles.max_force
+    b = make_setup(model, Rider(max_force_set="pedaling_model", **kw), BikeFit()).muscles.max_force
+    c = make_setup(model, Rider(max_force_set="complete_groups", **kw), BikeFit()).muscles.max_force
     i = mus.MUSCLE_NAMES.index("VAS")
     assert a[i] == pytest.approx(9594.0) and b[i] == pytest.approx(5149.0)
+    # Complete groups: GMAX carries adductor magnus, SOL the deep plantarflexors, so both exceed the
+    # same-name sums; groups whose members share the unit's path stay within a few % of the plain sum.
+    for name in ("GMAX", "SOL", "TA"):
+        k = mus.MUSCLE_NAMES.index(name)
+        assert c[k] > 1.1 * a[k]
+    for name in ("VAS", "GAS", "RF", "BFSH"):
+        k = mus.MUSCLE_NAMES.index(name)
+        assert c[k] == pytest.approx(a[k], rel=0.03)
+
+
+def test_complete_groups_match_their_members():
+    """The complete-group force is the members' summed joint moment over the unit's own moment arm."""
+    from toolkit.model.parameters import read_csv_rows
+
+    members = read_csv_rows("muscle_groups.csv")
+    units = {r["name"]: r for r in read_csv_rows("muscles.csv")}
+    rep = {"GMAX": "glmax2_r", "ILIO": "psoas_r", "HAMS": "semimem_r", "BFSH": "bfsh_r", "RF": "recfem_r",
+           "VAS": "vaslat_r", "GAS": "gasmed_r", "SOL": "soleus_r", "TA": "tibant_r"}
+    for unit, r in units.items():
+        eqs = []
+        for joint in ("hip", "knee", "ankle"):
+            rows = [m for m in members if m["unit"] == unit and m["joint"] == joint]
+            if not rows:
+                continue
+            arm = {m["member"]: float(m["mean_moment_arm_m"]) for m in rows}
+            moment = sum(float(m["max_isometric_force_N"]) * max(arm[m["member"]], 0.0) for m in rows)
+            eqs.append(moment / arm[rep[unit]])
+        assert float(r["complete_group_max_isometric_force_N"]) == pytest.approx(np.mean(eqs), rel=0.01), unit
+
+
+def test_strength_scales_with_body_mass(model):
+    """Force proportional to body mass (volume ~ mass x height, Handsfield et al. 2014; force = stress x volume /
+    fibre length, fibre length ~ height); fibre lengths scale with the rider's geometry instead."""
+    light = make_setup(model, Rider(mass_kg=50.0), BikeFit()).muscles
+    heavy = make_setup(model, Rider(mass_kg=100.0), BikeFit()).muscles
+    np.testing.assert_allclose(heavy.max_force / light.max_force, 2.0, rtol=1e-12)
+    np.testing.assert_allclose(heavy.optimal_fiber_length, light.optimal_fiber_length, rtol=1e-12)
+    ref = make_setup(model, Rider(mass_kg=75.337, strength_scaling="none"), BikeFit()).muscles
+    scaled = make_setup(model, Rider(mass_kg=75.337), BikeFit()).muscles
+    np.testing.assert_allclose(scaled.max_force, ref.max_force, rtol=1e-9)
+
+
+def test_muscle_architecture_is_switchable(model):
+    lai = make_setup(model, Rider(), BikeFit()).muscles
+    park = make_setup(model, Rider(muscle_architecture="pedaling_model"), BikeFit()).muscles
+    k = mus.MUSCLE_NAMES.index("VAS")
+    assert lai.optimal_fiber_length[k] > 1.2 * park.optimal_fiber_length[k]
+    k = mus.MUSCLE_NAMES.index("TA")  # TA is a pure rescaling of the same source values in both
+    assert lai.optimal_fiber_length[k] == pytest.approx(park.optimal_fiber_length[k], rel=0.005)

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from .parameters import model_parameters, read_csv_rows
 
 SEXES = ("male", "female")
+FORCE_SETS = ("complete_groups", "group_totals", "pedaling_model")
+STRENGTH_SCALINGS = ("body_mass", "none")
+ARCHITECTURES = ("lai_uhlrich", "pedaling_model")
 
 
 @dataclass(frozen=True)
@@ -17,9 +20,17 @@ class Rider:
     """A rider: body size and physiology used to scale the model and convert intensities.
 
     height_m, mass_kg: stature and body mass. sex selects the de Leva table.
-    max_force_set: 'group_totals' (default: Rajagopal 2016 sums over each group, because every unit stands
-    for its whole functional group, e.g. VAS for the three vasti) or 'pedaling_model' (the Park et al. 2022
-    forces, where VAS, GAS and HAMS carry one head only). strength_scale multiplies every max isometric force.
+    max_force_set: 'complete_groups' (default: every unit stands for its whole functional group, members
+    summed by joint moment on the unit's path, GMAX including adductor magnus, SOL the other uniarticular
+    plantarflexors, TA the other dorsiflexors; Rajagopal 2016 forces), 'group_totals' (the Rajagopal 2016 force
+    sums of the members that share the unit's name, no adductor magnus or deep plantarflexors) or
+    'pedaling_model' (the Park et al. 2022 forces, where VAS, GAS and HAMS carry one head only).
+    strength_scaling: 'body_mass' (default: forces scale with body mass relative to the force set's reference
+    subject, because muscle volume is proportional to mass x height, Handsfield et al. 2014, and force =
+    stress x volume / fibre length with fibre length proportional to height) or 'none'.
+    muscle_architecture: 'lai_uhlrich' (default: Lai et al. 2017 fibre and tendon lengths with Uhlrich et al.
+    2022 passive curves, as in RajagopalLaiUhlrich2023) or 'pedaling_model' (Park et al. 2022 values).
+    strength_scale multiplies every max isometric force.
     passive_strain_scale multiplies every muscle's passive strain e0 (larger = slacker passive fibres).
     The physiology fields (vo2max_L_min etc.) are only used to convert intensity levels.
     """
@@ -28,7 +39,9 @@ class Rider:
     height_m: float = 1.75
     mass_kg: float = 70.0
     sex: str = "male"
-    max_force_set: str = "group_totals"
+    max_force_set: str = "complete_groups"
+    strength_scaling: str = "body_mass"
+    muscle_architecture: str = "lai_uhlrich"
     strength_scale: float = 1.0
     passive_strain_scale: float = 1.0
     muscle_force_scale: dict[str, float] = field(default_factory=dict)
@@ -44,8 +57,10 @@ class Rider:
             raise ValueError(f"rider.height_m: {self.height_m} (allowed: 1.2-2.3 m)")
         if not (30.0 <= self.mass_kg <= 150.0):
             raise ValueError(f"rider.mass_kg: {self.mass_kg} (allowed: 30-150 kg)")
-        if self.max_force_set not in ("pedaling_model", "group_totals"):
-            raise ValueError(f"rider.max_force_set: {self.max_force_set!r} (allowed: pedaling_model, group_totals)")
+        for key, allowed in (("max_force_set", FORCE_SETS), ("strength_scaling", STRENGTH_SCALINGS),
+                             ("muscle_architecture", ARCHITECTURES)):
+            if getattr(self, key) not in allowed:
+                raise ValueError(f"rider.{key}: {getattr(self, key)!r} (allowed: {', '.join(allowed)})")
 
 
 @dataclass(frozen=True)

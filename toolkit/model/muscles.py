@@ -13,7 +13,7 @@ import casadi as ca
 import numpy as np
 
 from .anthropometry import Rider
-from .parameters import data_text, read_csv_rows
+from .parameters import data_text, model_parameters, read_csv_rows
 
 SLACK_WIDTH_M = 1e-3
 MUSCLE_NAMES = ("GMAX", "ILIO", "HAMS", "BFSH", "RF", "VAS", "GAS", "SOL", "TA")
@@ -99,6 +99,19 @@ PARAM_FIELDS = ("max_force", "optimal_fiber_length", "tendon_slack_length", "pen
                 "passive_strain")
 
 
+FORCE_SET_COLUMNS = {"complete_groups": "complete_group_max_isometric_force_N",
+                     "group_totals": "group_max_isometric_force_N", "pedaling_model": "max_isometric_force_N"}
+
+
+def strength_factor(rider: Rider) -> float:
+    """Multiplier of the force set's maximal forces for this rider's size (data/model_parameters.toml
+    [strength_scaling]): body mass over the force set's reference subject's mass, or 1."""
+    if rider.strength_scaling == "none":
+        return 1.0
+    ref = model_parameters()["strength_scaling"]["reference_body_mass_kg"][rider.max_force_set]
+    return rider.mass_kg / ref
+
+
 def muscle_parameters(rider: Rider, geometry_scale: float) -> MuscleParameters:
     """Muscle parameters for a rider: lengths scale with the geometry, forces with the chosen force set."""
     rows = {r["name"]: r for r in read_csv_rows("muscles.csv")}
@@ -109,18 +122,19 @@ def muscle_parameters(rider: Rider, geometry_scale: float) -> MuscleParameters:
     def col(key: str) -> np.ndarray:
         return np.array([float(rows[n][key]) for n in MUSCLE_NAMES])
 
-    force_key = "max_isometric_force_N" if rider.max_force_set == "pedaling_model" else "group_max_isometric_force_N"
+    force_key = FORCE_SET_COLUMNS[rider.max_force_set]
     per_muscle = np.array([rider.muscle_force_scale.get(n, 1.0) for n in MUSCLE_NAMES])
+    lai = rider.muscle_architecture == "lai_uhlrich"
     return MuscleParameters(
         names=MUSCLE_NAMES,
-        max_force=col(force_key) * rider.strength_scale * per_muscle,
-        optimal_fiber_length=col("optimal_fiber_length_m") * geometry_scale,
-        tendon_slack_length=col("tendon_slack_length_m") * geometry_scale,
+        max_force=col(force_key) * strength_factor(rider) * rider.strength_scale * per_muscle,
+        optimal_fiber_length=col("lai_optimal_fiber_length_m" if lai else "optimal_fiber_length_m") * geometry_scale,
+        tendon_slack_length=col("lai_tendon_slack_length_m" if lai else "tendon_slack_length_m") * geometry_scale,
         pennation=col("pennation_angle_rad"),
         max_velocity=col("max_contraction_velocity"),
         tau_act=col("activation_time_constant_s"),
         tau_deact=col("deactivation_time_constant_s"),
-        passive_strain=col("passive_strain_at_one") * rider.passive_strain_scale,
+        passive_strain=col("lai_passive_strain_at_one" if lai else "passive_strain_at_one") * rider.passive_strain_scale,
         specific_tension=col("specific_tension_Pa"),
         density=col("density_kg_m3"),
         max_force_set=rider.max_force_set,

@@ -25,7 +25,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..model.anthropometry import SEXES, Rider
+from ..model.anthropometry import ARCHITECTURES, FORCE_SETS, SEXES, STRENGTH_SCALINGS, Rider
 from ..model.bikefit import SADDLE_RULES, BikeFit
 from ..model.muscles import MUSCLE_NAMES
 from ..model.parameters import model_parameters
@@ -246,9 +246,16 @@ _RIDER_KEYS: tuple[Key, ...] = (
         "percentage of VO2max; converts pct_lt intensities.", "% VO2max", 40.0, 95.0),
     Key("map_W", "float", _RIDER.map_W, "Maximal aerobic power (e.g. ramp-test peak); converts pct_map "
         "intensities.", "W", 50.0, 800.0),
-    Key("max_force_set", "str", _RIDER.max_force_set, "Maximal isometric forces: 'pedaling_model' (one head "
-        "per group, Park et al. 2022) or 'group_totals' (Rajagopal 2016 group sums). Moves the joint shares.",
-        choices=("pedaling_model", "group_totals")),
+    Key("max_force_set", "str", _RIDER.max_force_set, "Maximal isometric forces: 'complete_groups' (whole "
+        "functional groups by joint moment, GMAX with adductor magnus, SOL with the deep plantarflexors; Rajagopal "
+        "2016), 'group_totals' (Rajagopal 2016 sums of same-name members) or 'pedaling_model' (one head per group, "
+        "Park et al. 2022). Moves the joint shares.", choices=FORCE_SETS),
+    Key("strength_scaling", "str", _RIDER.strength_scaling, "'body_mass': forces scale with body mass relative "
+        "to the force set's reference subject (Handsfield et al. 2014); 'none': the force set as tabulated.",
+        choices=STRENGTH_SCALINGS),
+    Key("muscle_architecture", "str", _RIDER.muscle_architecture, "Fibre/tendon lengths and passive curves: "
+        "'lai_uhlrich' (Lai et al. 2017, Uhlrich et al. 2022) or 'pedaling_model' (Park et al. 2022).",
+        choices=ARCHITECTURES),
     Key("strength_scale", "float", _RIDER.strength_scale, "Multiplies every muscle's max isometric force.", "-",
         0.0, 5.0, lo_open=True),
     Key("passive_strain_scale", "float", _RIDER.passive_strain_scale, "Multiplies every muscle's passive "
@@ -368,6 +375,8 @@ SCHEMA: dict[str, Section] = {s.name: s for s in (
             0.01, 1000.0),
         Key("tendon", "str", _PS.tendon, "'rigid' tendons, or 'compliant' (tendon force states, De Groote "
             "2016).", choices=TENDONS),
+        Key("activation_floor", "float", _PS.activation_floor, "Lower bound of excitation and activation (a "
+            "numerical floor; it also sets a minimum tonic force in every muscle).", "-", 0.0, 0.1),
     )),
     Section("solver", "Mesh and IPOPT settings (toolkit.ocp.problem.SolverSpec).", (
         Key("nodes", "int", _default(SolverSpec, "nodes"), "Collocation intervals over one crank cycle.", "",
@@ -1252,7 +1261,8 @@ def _intensity_vs_riders(spec: IntensitySpec, riders: list[tuple[str, Rider, set
     return ok
 
 
-_MODEL_RIDER_FIELDS = ("height_m", "mass_kg", "sex", "max_force_set", "strength_scale", "passive_strain_scale",
+_MODEL_RIDER_FIELDS = ("height_m", "mass_kg", "sex", "max_force_set", "strength_scaling", "muscle_architecture",
+                       "strength_scale", "passive_strain_scale",
                        "muscle_force_scale")
 
 

@@ -83,7 +83,22 @@ def test_loop_closure_of_solutions(solutions, solver, setup, cond):
 
 
 def test_heel_drop_bound_holds_at_every_window_node(solutions):
-    sol = solutions["heel_drop"]
+    """Default (relative) drop: below the same rider's free pattern by d x window weight inside the window."""
+    from toolkit.ocp.heel_drop import window_weight
+
+    sol, free = solutions["heel_drop"], solutions["free"]
+    w = window_weight(sol["theta"], sol.spec.heel_drop_window_deg, sol.spec.heel_drop_ramp_deg)
+    inside = w > 0
+    assert inside.sum() >= 5
+    ref = free["phi"]  # same mesh: the reference profile passes through the free solution's nodes
+    d = math.radians(sol.spec.heel_drop_deg)
+    assert np.all(sol["phi"][inside] <= ref[inside] - d * w[inside] + 1e-7)
+
+
+def test_absolute_heel_drop_bound_holds_at_every_window_node(solver, setup, solutions):
+    spec = replace(SPECS["heel_drop"], heel_drop_mode="absolute", heel_drop_window_deg=(60.0, 120.0))
+    sol = solver.solve(setup, spec, guess=solutions["free"])
+    assert sol.success
     idx = heel_drop_nodes(sol["theta"], sol.spec)
     assert len(idx) >= 5
     assert np.all(sol["phi"][idx] <= -math.radians(sol.spec.heel_drop_deg) + 1e-8)
@@ -128,7 +143,8 @@ def test_warm_start_from_other_mesh_and_power(solver, setup, solutions):
 
 
 def test_infeasible_heel_drop_is_explained_without_solving(solver, setup):
-    sol = solver.solve(setup, ProblemSpec(condition="heel_drop", heel_drop_deg=20, solver=SolverSpec(nodes=NODES)))
+    sol = solver.solve(setup, ProblemSpec(condition="heel_drop", heel_drop_deg=20, heel_drop_mode="absolute",
+                                          heel_drop_window_deg=(60.0, 120.0), solver=SolverSpec(nodes=NODES)))
     assert not sol.success and sol.sealed
     assert sol.stats.status == "Infeasible_Request" and sol.stats.iterations == 0
     assert "largest feasible drop" in sol.stats.message

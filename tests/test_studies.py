@@ -82,9 +82,9 @@ def test_classic_one_head_is_the_ericson_point_with_the_other_force_set():
     assert len(base) == len(sens) == 1
     b, s = base[0], sens[0]
     assert b.spec == s.spec and b.fit == s.fit and b.condition_label == s.condition_label
-    assert b.rider.max_force_set == "group_totals" and s.rider.max_force_set == "pedaling_model"
+    assert b.rider.max_force_set == "complete_groups" and s.rider.max_force_set == "pedaling_model"
     from dataclasses import replace
-    assert replace(s.rider, max_force_set="group_totals") == b.rider
+    assert replace(s.rider, max_force_set="complete_groups") == b.rider
     labels = {v.file: v.label for v in R.STUDIES["classic"].variants}
     assert labels["study_classic_one_head.toml"].startswith("SENSITIVITY")
 

@@ -8,7 +8,8 @@ import numpy as np
 
 from ..model.leg import LegModel, Setup, joint_ranges_rad
 from .problem import ProblemSpec
-from .transcription import Transcription, fourier_eval, fourier_fit, heel_drop_nodes
+from .heel_drop import reference_profile, sole_upper_bound, window_weight
+from .transcription import Transcription, fourier_eval, fourier_fit
 
 SCAN_STEP_DEG = 0.25
 
@@ -30,16 +31,55 @@ def _in_range(q: np.ndarray, lim: np.ndarray) -> np.ndarray:
     return np.all(np.isfinite(q), axis=0) & np.all((q >= lim[:, :1] - 1e-9) & (q <= lim[:, 1:] + 1e-9), axis=0)
 
 
-def largest_heel_drop_deg(model: LegModel, setup: Setup, theta_nodes: np.ndarray) -> float:
-    """Largest d (deg) such that a sole angle <= -d is reachable with every joint in range at all given crank
-    angles; the binding node is where the shank leans back most."""
+def min_sole_angle(model: LegModel, setup: Setup, theta_nodes: np.ndarray) -> np.ndarray:
+    """Smallest reachable sole angle (rad) at each crank angle with every joint in range (inf if none); the
+    binding crank angles are those where the shank leans back most."""
     lim = joint_ranges_rad()
     phis = np.radians(np.arange(-60.0, 80.0 + SCAN_STEP_DEG, SCAN_STEP_DEG))
     # One vectorized evaluation over the (node, sole angle) grid.
     th_grid, phi_grid = np.meshgrid(np.asarray(theta_nodes, float), phis, indexing="ij")
     ok = _in_range(_poses(model, th_grid.ravel(), phi_grid.ravel(), setup.leg_params), lim).reshape(th_grid.shape)
-    phi_min = np.where(ok, phi_grid, np.inf).min(axis=1)
-    return float(-np.degrees(phi_min).max()) if len(phi_min) else math.inf
+    return np.where(ok, phi_grid, np.inf).min(axis=1)
+
+
+def largest_heel_drop_deg(model: LegModel, setup: Setup, theta_nodes: np.ndarray, spec: ProblemSpec | None = None
+                          ) -> float:
+    """Largest drop d (deg) that is geometrically reachable with every joint in range at the given crank angles:
+    absolute (sole angle <= -d) without a spec or for the absolute mode, else relative to the spec's free
+    reference profile with its window weights (relative) or over the whole cycle (shift)."""
+    theta_nodes = np.asarray(theta_nodes, float)
+    phi_min = min_sole_angle(model, setup, theta_nodes)
+    if len(phi_min) == 0:
+        return math.inf
+    if spec is None or spec.heel_drop_mode == "absolute":
+        return float(-np.degrees(phi_min).max())
+    free = reference_profile(spec.heel_drop_reference_deg)(theta_nodes)
+    w = (np.ones_like(theta_nodes) if spec.heel_drop_mode == "shift"
+         else window_weight(theta_nodes, spec.heel_drop_window_deg, spec.heel_drop_ramp_deg))
+    on = w > 1e-6
+    return float(np.degrees(((free - phi_min)[on] / w[on]).min())) if on.any() else math.inf
+
+
+def _binding_limits(model: LegModel, setup: Setup, theta: np.ndarray, spec: ProblemSpec) -> str:
+    """Text naming the crank angle where the drop is most limited and the joint limits reached there."""
+    phi_min = min_sole_angle(model, setup, theta)
+    if spec.heel_drop_mode == "absolute":
+        slack = -phi_min
+    else:
+        free = reference_profile(spec.heel_drop_reference_deg)(theta)
+        w = (np.ones_like(theta) if spec.heel_drop_mode == "shift"
+             else window_weight(theta, spec.heel_drop_window_deg, spec.heel_drop_ramp_deg))
+        slack = np.where(w > 1e-6, (free - phi_min) / np.maximum(w, 1e-6), np.inf)
+    k = int(np.argmin(slack))
+    q = _poses(model, theta[k:k + 1], phi_min[k:k + 1], setup.leg_params)[:, 0]
+    lim = joint_ranges_rad()
+    tol = math.radians(2 * SCAN_STEP_DEG)
+    hits = [f"{n} at its {'lower' if q[j] <= lim[j, 0] + tol else 'upper'} limit "
+            f"{math.degrees(lim[j, 0] if q[j] <= lim[j, 0] + tol else lim[j, 1]):.0f} deg"
+            for j, n in enumerate(("hip", "knee", "ankle"))
+            if q[j] <= lim[j, 0] + tol or q[j] >= lim[j, 1] - tol]
+    return (f"at crank angle {math.degrees(theta[k]):.0f} deg by the "
+            + (" and ".join(hits) if hits else "reach of the leg") + " (joint ranges: model_parameters.toml)")
 
 
 def check(tr: Transcription, setup: Setup, spec: ProblemSpec) -> Feasibility:
@@ -47,18 +87,21 @@ def check(tr: Transcription, setup: Setup, spec: ProblemSpec) -> Feasibility:
     model, lim = tr.model, joint_ranges_rad()
     names = ("hip", "knee", "ankle")
     if spec.condition == "heel_drop":
-        idx = heel_drop_nodes(tr.theta, spec)
+        ub = sole_upper_bound(tr.theta, spec)
+        idx = np.where(np.isfinite(ub))[0]
         if len(idx) == 0:
             return Feasibility(False, f"heel_drop_window_deg {spec.heel_drop_window_deg} contains no mesh node")
-        dmax = largest_heel_drop_deg(model, setup, tr.theta[idx])
-        if spec.heel_drop_deg > dmax:
+        dmax = largest_heel_drop_deg(model, setup, tr.theta[idx], spec)
+        if spec.heel_drop_deg > dmax + 1e-9:
+            binding = _binding_limits(model, setup, tr.theta[idx], spec)
             w = spec.heel_drop_window_deg
+            where = "over the whole cycle" if spec.heel_drop_mode == "shift" else f"over crank angles {w[0]:g}-{w[1]:g} deg"
+            ref = "below the horizontal" if spec.heel_drop_mode == "absolute" else "below the free-ankle pattern"
             return Feasibility(
                 False,
-                f"a heel drop of {spec.heel_drop_deg:g} deg over crank angles {w[0]:g}-{w[1]:g} deg is geometrically "
-                f"impossible for this fit: it would need more dorsiflexion than the ankle's "
-                f"{math.degrees(lim[2, 1]):.0f} deg (or a joint outside its range); the largest feasible drop is "
-                f"{max(dmax, 0):.1f} deg", largest_heel_drop_deg=dmax)
+                f"a heel drop ({spec.heel_drop_mode}) of {spec.heel_drop_deg:g} deg {ref} {where} is geometrically "
+                f"impossible for this fit: the largest feasible drop is {max(dmax, 0):.1f} deg, limited {binding}",
+                largest_heel_drop_deg=dmax)
         return Feasibility(True, largest_heel_drop_deg=dmax)
     if spec.condition in ("fixed", "prescribed"):
         if spec.condition == "fixed":

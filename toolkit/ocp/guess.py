@@ -8,7 +8,8 @@ import numpy as np
 from ..model.leg import LegModel, Setup
 from .problem import ProblemSpec
 from .solution import Solution
-from .transcription import DFT_SCALE, Transcription, heel_drop_nodes
+from .heel_drop import sole_upper_bound
+from .transcription import DFT_SCALE, Transcription
 
 GUESS_ACTIVATION = 0.1
 GUESS_TENDON_FORCE = 0.05  # normalized tendon force (compliant tendon only)
@@ -37,8 +38,7 @@ def kinematic_guess(tr: Transcription, setup: Setup, spec: ProblemSpec, activati
             return kinematic_guess(tr, setup, spec, activation, 0.0)
         raise ValueError("the leg cannot reach the pedal with the ankle at the fit's typical BDC angle")
     if spec.condition == "heel_drop":
-        idx = heel_drop_nodes(tr.theta, spec)
-        phi[idx] = np.minimum(phi[idx], -math.radians(spec.heel_drop_deg) - 0.01)
+        phi = np.minimum(phi, sole_upper_bound(tr.theta, spec) - 0.01)
     X = np.vstack([phi, dphi, a, *ft])
     U = np.vstack([ddphi, a, *dft])
     return tr.join(X, U)
@@ -75,6 +75,5 @@ def guess_from_solution(tr: Transcription, sol: Solution, setup: Setup, spec: Pr
         return tr.join(a, e)
     phi, dphi, ddphi = _periodic_resample(th, np.vstack([arr["phi"], arr["dphi"], arr["ddphi"]]), tr.theta)
     if spec.condition == "heel_drop":
-        idx = heel_drop_nodes(tr.theta, spec)
-        phi[idx] = np.minimum(phi[idx], -math.radians(spec.heel_drop_deg))
+        phi = np.minimum(phi, sole_upper_bound(tr.theta, spec))
     return tr.join(np.vstack([phi, dphi, a]), np.vstack([ddphi, e]))

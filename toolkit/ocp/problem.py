@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..model.muscles import MUSCLE_NAMES
+from .heel_drop import HEEL_DROP_MODES
 
 CONDITIONS = ("free", "fixed", "heel_drop", "prescribed")
 COST_KINDS = ("activation", "stress")
@@ -70,7 +71,12 @@ class ProblemSpec:
 
     condition: 'free' (ankle within its range), 'fixed' (ankle held at fixed_ankle_deg by an orthosis; default -15 deg, the
     typical BDC angle that the saddle rule assumes, so the stiff leg still reaches the pedal),
-    'heel_drop' (sole angle <= -heel_drop_deg for crank angles in heel_drop_window_deg), 'prescribed'
+    'heel_drop' (the heel held lower by heel_drop_deg, see toolkit/ocp/heel_drop.py: heel_drop_mode 'relative'
+    (default: below the rider's own free-ankle sole angle over heel_drop_window_deg, default the downstroke and
+    across the bottom, 20-200 deg, with half-cosine ramps of heel_drop_ramp_deg on each side), 'shift' (the whole
+    free profile lowered, Cannon et al. 2007's dorsiflexed technique) or 'absolute' (sole angle <= -heel_drop_deg
+    to the horizontal at crank angles inside the window); heel_drop_reference_deg holds the free profile as
+    (crank_angle_deg, sole_angle_deg) samples and is filled by the solver when empty), 'prescribed'
     (sole angle follows prescribed_sole_deg, a list of (crank_angle_deg, sole_angle_deg) samples over 0-360).
     load: 'isokinetic' (default; the crank turns at constant speed, as on an ergometer in isokinetic mode) or
     'inertial' (the crank drives an equivalent inertia flywheel_inertia_kgm2 against a constant resistance
@@ -78,10 +84,9 @@ class ProblemSpec:
     80 kg at wheel radius 0.34 m and gear 53/17, I = m (r G)^2 (Fregly, Zajac & Dairaghi 2000 derive the same
     equivalence).
     tendon: 'rigid' (default) or 'compliant' (De Groote 2016 implicit tendon-force states).
-    power_W is the mean crank power of both legs. The default heel-drop window, 60-120 deg, is the middle of the
-    power phase around the forward-horizontal crank; closer to TDC the shank leans back and a dropped heel needs
-    more dorsiflexion than the ankle has (with the default fit the largest drop is about 4 deg at 45 deg crank
-    and 11 deg at 60 deg), which the feasibility check reports before solving.
+    power_W is the mean crank power of both legs. An absolute drop near TDC is often impossible (the shank leans
+    back and a dropped heel needs more dorsiflexion than the ankle has); the feasibility check reports the
+    largest feasible drop before solving.
     """
 
     condition: str = "free"
@@ -89,7 +94,10 @@ class ProblemSpec:
     cadence_rpm: float = 90.0
     fixed_ankle_deg: float = -15.0
     heel_drop_deg: float = 10.0
-    heel_drop_window_deg: tuple[float, float] = (60.0, 120.0)
+    heel_drop_mode: str = "relative"
+    heel_drop_window_deg: tuple[float, float] = (20.0, 200.0)
+    heel_drop_ramp_deg: float = 20.0
+    heel_drop_reference_deg: tuple[tuple[float, float], ...] = ()
     prescribed_sole_deg: tuple[tuple[float, float], ...] = ()
     load: str = "isokinetic"
     flywheel_inertia_kgm2: float = 90.0
@@ -122,6 +130,10 @@ class ProblemSpec:
         lo, hi = self.heel_drop_window_deg
         if not (0 <= lo < hi <= 360):
             raise ValueError(f"heel_drop_window_deg: {self.heel_drop_window_deg} (allowed: 0 <= start < end <= 360)")
+        if self.heel_drop_mode not in HEEL_DROP_MODES:
+            raise ValueError(f"heel_drop_mode: {self.heel_drop_mode!r} (allowed: {', '.join(HEEL_DROP_MODES)})")
+        if not (0 <= self.heel_drop_ramp_deg <= 90):
+            raise ValueError(f"heel_drop_ramp_deg: {self.heel_drop_ramp_deg} (allowed: 0-90 deg)")
         if self.condition == "prescribed" and len(self.prescribed_sole_deg) < 4:
             raise ValueError("prescribed_sole_deg: at least 4 (crank_angle_deg, sole_angle_deg) samples are needed")
 

@@ -66,6 +66,11 @@ class PedalingSolver:
             fourier=four, reg=[spec.cost.excitation_rate_weight, spec.cost.sole_accel_weight],
             flywheel=spec.flywheel_inertia_kgm2)
 
+    def reference_solution(self, setup: Setup, spec: ProblemSpec) -> Solution:
+        """The free-ankle solution a relative or shift heel drop is measured against: the same rider, fit, power,
+        cadence, cost and mesh with the ankle free (its best start when several are asked for)."""
+        return self.solve(setup, replace(spec, condition="free", heel_drop_reference_deg=()))
+
     def solve(self, setup: Setup, spec: ProblemSpec, guess: Solution | None = None,
               start: int | None = None) -> Solution:
         """Solve one point. Never raises for a failed solve: the returned Solution is then sealed.
@@ -73,6 +78,16 @@ class PedalingSolver:
         Without a guess, spec.solver.multistart deterministic starts are tried and the best is returned; the
         other successful starts are kept in `Solution.start_solutions` (for the spread of near-optimal
         answers). `start` selects one variant of MULTISTART_VARIANTS instead."""
+        if needs_reference(spec):
+            ref = self.reference_solution(setup, spec)
+            if not ref.success:
+                stats = replace(ref.stats, success=False, status="Reference_Failed",
+                                message=f"the free-ankle reference of the {spec.heel_drop_mode} heel drop failed: "
+                                        f"{ref.stats.summary()}")
+                return Solution(spec, stats, describe_setup(setup), sealed=True)
+            spec = with_reference(spec, ref)
+            if guess is None:
+                guess = ref
         tr, solver, build_time = self._get(spec)
         provenance = describe_setup(setup)
         feas = feasibility.check(tr, setup, spec)
@@ -119,6 +134,18 @@ class PedalingSolver:
         others = [Solution(spec, replace(stats, objective=fo, starts=1), provenance, node_arrays(tr, wo, par),
                            decision=wo) for oko, fo, wo in results if oko and wo is not w]
         return Solution(spec, stats, provenance, arrays, decision=w, sealed=not ok, start_solutions=others)
+
+
+def needs_reference(spec: ProblemSpec) -> bool:
+    """True for a relative or shift heel drop whose free-ankle reference profile is not given yet."""
+    return (spec.condition == "heel_drop" and spec.heel_drop_mode != "absolute"
+            and not spec.heel_drop_reference_deg)
+
+
+def with_reference(spec: ProblemSpec, free: Solution) -> ProblemSpec:
+    """The heel-drop spec with the free solution's sole angle as its reference profile (deg samples at nodes)."""
+    samples = tuple((round(math.degrees(t), 9), float(math.degrees(p))) for t, p in zip(free["theta"], free["phi"]))
+    return replace(spec, heel_drop_reference_deg=samples)
 
 
 def node_arrays(tr: Transcription, w: np.ndarray, par: np.ndarray) -> dict[str, np.ndarray]:

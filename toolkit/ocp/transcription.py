@@ -26,6 +26,7 @@ import numpy as np
 
 from ..model.leg import LegModel, joint_ranges_rad
 from ..model.muscles import MUSCLE_NAMES, activation_rate
+from .heel_drop import sole_upper_bound
 from .problem import ProblemSpec
 
 NM = len(MUSCLE_NAMES)
@@ -304,7 +305,7 @@ class Transcription:
             xlo[1], xhi[1] = -5.0, 5.0
             ulo[0], uhi[0] = -50.0, 50.0
             if spec.condition == "heel_drop":
-                xhi[0, heel_drop_nodes(self.theta, spec)] = -np.radians(spec.heel_drop_deg)
+                xhi[0] = np.minimum(xhi[0], sole_upper_bound(self.theta, spec))
         k = 2 if self.mode == "free" else 0
         if self.compliant:
             xlo[k + NM:k + 2 * NM], xhi[k + NM:k + 2 * NM] = TENDON_FORCE_BOUNDS

@@ -29,6 +29,7 @@ from ..model.anthropometry import ARCHITECTURES, FORCE_SETS, SEXES, STRENGTH_SCA
 from ..model.bikefit import SADDLE_RULES, BikeFit
 from ..model.muscles import MUSCLE_NAMES
 from ..model.parameters import model_parameters
+from ..ocp.heel_drop import HEEL_DROP_MODES
 from ..ocp.problem import CONDITIONS, COST_KINDS, LOADS, TENDONS, CostSpec, ProblemSpec, SolverSpec
 from . import intensity as inten
 
@@ -333,11 +334,18 @@ SCHEMA: dict[str, Section] = {s.name: s for s in (
             allowed_text="a non-empty list of distinct values from " + ", ".join(CONDITIONS)),
         Key("fixed_ankle_deg", "float", _PS.fixed_ankle_deg, "Ankle angle (dorsiflexion +) of the 'fixed' "
             "condition.", "deg", -40.0, 30.0),
-        Key("heel_drop_deg", "floats", [_PS.heel_drop_deg], "Heel drop(s) d of the 'heel_drop' condition: sole "
-            "angle <= -d (toe-down +).", "deg", 0.0, 45.0),
+        Key("heel_drop_deg", "floats", [_PS.heel_drop_deg], "Heel drop(s) d of the 'heel_drop' condition "
+            "(see heel_drop_mode).", "deg", 0.0, 45.0),
+        Key("heel_drop_mode", "strs", [_PS.heel_drop_mode], "How the heel is held down (one point per mode and "
+            "drop): 'relative' (sole angle <= the rider's free-ankle sole angle - d over the window, smooth ramps), "
+            "'shift' (the whole free profile lowered by d, the dorsiflexed technique) or 'absolute' (sole angle <= "
+            "-d to the horizontal inside the window).", choices=HEEL_DROP_MODES,
+            allowed_text="a non-empty list of distinct values from " + ", ".join(HEEL_DROP_MODES)),
         Key("heel_drop_window_deg", "pair", list(_PS.heel_drop_window_deg), "Crank-angle window [start, end] "
-            "of the heel drop (0 = TDC).", "deg", 0.0, 360.0,
+            "of the heel drop (0 = TDC; default: the downstroke and across the bottom).", "deg", 0.0, 360.0,
             allowed_text="[start, end] with 0 <= start < end <= 360 deg"),
+        Key("heel_drop_ramp_deg", "float", _PS.heel_drop_ramp_deg, "Width of the half-cosine ramps in and out of "
+            "the window (relative mode).", "deg", 0.0, 90.0),
         Key("prescribed_sole_deg", "pairs", [], "Sole-angle profile of the 'prescribed' condition: "
             "[crank_angle_deg, sole_angle_deg] samples (toe-down +), periodic over the cycle.", "deg",
             allowed_text="at least 4 [crank, sole] pairs, crank angles strictly increasing within 0-360 deg, "
@@ -720,6 +728,8 @@ class ConditionsSpec:
     fixed_ankle_deg: float = _PS.fixed_ankle_deg
     heel_drop_deg: tuple[float, ...] = (_PS.heel_drop_deg,)
     heel_drop_window_deg: tuple[float, float] = _PS.heel_drop_window_deg
+    heel_drop_mode: tuple[str, ...] = (_PS.heel_drop_mode,)
+    heel_drop_ramp_deg: float = _PS.heel_drop_ramp_deg
     prescribed_sole_deg: tuple[tuple[float, float], ...] = ()
 
     def expanded(self) -> list[tuple[str, dict[str, Any]]]:
@@ -727,9 +737,12 @@ class ConditionsSpec:
         out: list[tuple[str, dict[str, Any]]] = []
         for c in self.ankle:
             if c == "heel_drop":
-                for d in self.heel_drop_deg:
-                    out.append((f"heel_drop{inten._num(d)}", dict(condition=c, heel_drop_deg=d,
-                                                                   heel_drop_window_deg=self.heel_drop_window_deg)))
+                for mode in self.heel_drop_mode:
+                    tag = "heel_drop" if mode == "relative" else f"heel_drop_{mode}"
+                    for d in self.heel_drop_deg:
+                        out.append((f"{tag}{inten._num(d)}", dict(
+                            condition=c, heel_drop_deg=d, heel_drop_mode=mode,
+                            heel_drop_window_deg=self.heel_drop_window_deg, heel_drop_ramp_deg=self.heel_drop_ramp_deg)))
             elif c == "fixed":
                 out.append((c, dict(condition=c, fixed_ankle_deg=self.fixed_ankle_deg)))
             elif c == "prescribed":
@@ -1202,7 +1215,7 @@ def _conditions(raw: dict[str, Any], rep: _Report) -> ConditionsSpec | None:
                   SCHEMA["conditions"].key("prescribed_sole_deg").allowed())
         ok = False
     unused = {"fixed_ankle_deg": "fixed", "heel_drop_deg": "heel_drop", "heel_drop_window_deg": "heel_drop",
-              "prescribed_sole_deg": "prescribed"}
+              "heel_drop_mode": "heel_drop", "heel_drop_ramp_deg": "heel_drop", "prescribed_sole_deg": "prescribed"}
     for k, cond in unused.items():
         if k in t and cond not in ankle:
             rep.warn(f"conditions.{k}", f"ignored: {cond!r} is not in conditions.ankle")
@@ -1214,6 +1227,8 @@ def _conditions(raw: dict[str, Any], rep: _Report) -> ConditionsSpec | None:
         fixed_ankle_deg=vals.get("fixed_ankle_deg", d.fixed_ankle_deg),
         heel_drop_deg=tuple(vals.get("heel_drop_deg", d.heel_drop_deg)),
         heel_drop_window_deg=tuple(vals.get("heel_drop_window_deg", d.heel_drop_window_deg)),
+        heel_drop_mode=tuple(vals.get("heel_drop_mode", d.heel_drop_mode)),
+        heel_drop_ramp_deg=vals.get("heel_drop_ramp_deg", d.heel_drop_ramp_deg),
         prescribed_sole_deg=tuple(vals.get("prescribed_sole_deg", ())) if "prescribed" in ankle else (),
     )
 
@@ -1445,7 +1460,8 @@ def _sweep_factors(raw, riders, fits, conditions, intensity) -> list[tuple[str, 
     else:
         c = raw.get("conditions") if isinstance(raw.get("conditions"), dict) else {}
         ankle = _as_list(c.get("ankle", ["free"]))
-        cc = sum(n_list(c.get("heel_drop_deg", [1])) if a == "heel_drop" else 1 for a in ankle)
+        cc = sum(n_list(c.get("heel_drop_deg", [1])) * n_list(c.get("heel_drop_mode", [1])) if a == "heel_drop"
+                 else 1 for a in ankle)
     it = raw.get("intensity") if isinstance(raw.get("intensity"), dict) else {}
     vc = len(intensity.values) if intensity is not None else n_list(it.get("values", [1]))
     kc = len(intensity.cadence_rpm) if intensity is not None else n_list(it.get("cadence_rpm", [1]))

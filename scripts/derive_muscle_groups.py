@@ -94,7 +94,7 @@ def toolkit_step(path: str) -> None:
     geo = load_geometry()
     L = np.array([geo.lengths(np.radians(r["q_deg"])) for r in d["lengths"]])
     print("name,complete_group_max_isometric_force_N,lai_optimal_fiber_length_m,lai_tendon_slack_length_m,"
-          "lai_passive_strain_at_one,path_ratio,path_ratio_sd")
+          "uhlrich_passive_strain_at_one,path_ratio,path_ratio_sd")
     for i, u in enumerate(UNITS):
         ratio = L[:, i] / np.array([r[u] for r in d["lengths"]])
         arch = d["architecture"][u]

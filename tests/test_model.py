@@ -215,6 +215,10 @@ def test_strength_scales_with_body_mass(model):
 def test_muscle_architecture_is_switchable(model):
     lai = make_setup(model, Rider(), BikeFit()).muscles
     park = make_setup(model, Rider(muscle_architecture="pedaling_model"), BikeFit()).muscles
+    passive = make_setup(model, Rider(passive_curves="pedaling_model"), BikeFit()).muscles
+    np.testing.assert_allclose(passive.optimal_fiber_length, lai.optimal_fiber_length)
+    assert passive.passive_strain[mus.MUSCLE_NAMES.index("VAS")] == pytest.approx(1.4)  # Lai 2017 / Park value
+    assert lai.passive_strain[mus.MUSCLE_NAMES.index("VAS")] == pytest.approx(0.711, rel=1e-3)  # Uhlrich 2022
     k = mus.MUSCLE_NAMES.index("VAS")
     assert lai.optimal_fiber_length[k] > 1.2 * park.optimal_fiber_length[k]
     k = mus.MUSCLE_NAMES.index("TA")  # TA is a pure rescaling of the same source values in both

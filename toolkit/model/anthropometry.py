@@ -12,7 +12,8 @@ from .parameters import model_parameters, read_csv_rows
 SEXES = ("male", "female")
 FORCE_SETS = ("complete_groups", "group_totals", "pedaling_model")
 STRENGTH_SCALINGS = ("body_mass", "none")
-ARCHITECTURES = ("lai_uhlrich", "pedaling_model")
+ARCHITECTURES = ("lai2017", "pedaling_model")
+PASSIVE_CURVES = ("uhlrich2022", "pedaling_model")
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,10 @@ class Rider:
     strength_scaling: 'body_mass' (default: forces scale with body mass relative to the force set's reference
     subject, because muscle volume is proportional to mass x height, Handsfield et al. 2014, and force =
     stress x volume / fibre length with fibre length proportional to height) or 'none'.
-    muscle_architecture: 'lai_uhlrich' (default: Lai et al. 2017 fibre and tendon lengths with Uhlrich et al.
-    2022 passive curves, as in RajagopalLaiUhlrich2023) or 'pedaling_model' (Park et al. 2022 values).
+    muscle_architecture: 'lai2017' (default: Lai et al. 2017 optimal fibre and tendon slack lengths, as in
+    RajagopalLaiUhlrich2023) or 'pedaling_model' (Park et al. 2022 values).
+    passive_curves: 'uhlrich2022' (default: passive fibre strains calibrated to measured passive joint moments by
+    Uhlrich et al. 2022) or 'pedaling_model' (Park et al. 2022 / Lai et al. 2017 strains).
     strength_scale multiplies every max isometric force.
     passive_strain_scale multiplies every muscle's passive strain e0 (larger = slacker passive fibres).
     The physiology fields (vo2max_L_min etc.) are only used to convert intensity levels.
@@ -41,7 +44,8 @@ class Rider:
     sex: str = "male"
     max_force_set: str = "complete_groups"
     strength_scaling: str = "body_mass"
-    muscle_architecture: str = "lai_uhlrich"
+    muscle_architecture: str = "lai2017"
+    passive_curves: str = "uhlrich2022"
     strength_scale: float = 1.0
     passive_strain_scale: float = 1.0
     muscle_force_scale: dict[str, float] = field(default_factory=dict)
@@ -58,7 +62,7 @@ class Rider:
         if not (30.0 <= self.mass_kg <= 150.0):
             raise ValueError(f"rider.mass_kg: {self.mass_kg} (allowed: 30-150 kg)")
         for key, allowed in (("max_force_set", FORCE_SETS), ("strength_scaling", STRENGTH_SCALINGS),
-                             ("muscle_architecture", ARCHITECTURES)):
+                             ("muscle_architecture", ARCHITECTURES), ("passive_curves", PASSIVE_CURVES)):
             if getattr(self, key) not in allowed:
                 raise ValueError(f"rider.{key}: {getattr(self, key)!r} (allowed: {', '.join(allowed)})")
 

@@ -124,7 +124,8 @@ def muscle_parameters(rider: Rider, geometry_scale: float) -> MuscleParameters:
 
     force_key = FORCE_SET_COLUMNS[rider.max_force_set]
     per_muscle = np.array([rider.muscle_force_scale.get(n, 1.0) for n in MUSCLE_NAMES])
-    lai = rider.muscle_architecture == "lai_uhlrich"
+    lai = rider.muscle_architecture == "lai2017"
+    uhlrich = rider.passive_curves == "uhlrich2022"
     return MuscleParameters(
         names=MUSCLE_NAMES,
         max_force=col(force_key) * strength_factor(rider) * rider.strength_scale * per_muscle,
@@ -134,7 +135,7 @@ def muscle_parameters(rider: Rider, geometry_scale: float) -> MuscleParameters:
         max_velocity=col("max_contraction_velocity"),
         tau_act=col("activation_time_constant_s"),
         tau_deact=col("deactivation_time_constant_s"),
-        passive_strain=col("lai_passive_strain_at_one" if lai else "passive_strain_at_one") * rider.passive_strain_scale,
+        passive_strain=col("uhlrich_passive_strain_at_one" if uhlrich else "passive_strain_at_one") * rider.passive_strain_scale,
         specific_tension=col("specific_tension_Pa"),
         density=col("density_kg_m3"),
         max_force_set=rider.max_force_set,

@@ -25,7 +25,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..model.anthropometry import ARCHITECTURES, FORCE_SETS, SEXES, STRENGTH_SCALINGS, Rider
+from ..model.anthropometry import ARCHITECTURES, FORCE_SETS, PASSIVE_CURVES, SEXES, STRENGTH_SCALINGS, Rider
 from ..model.bikefit import SADDLE_RULES, BikeFit
 from ..model.muscles import MUSCLE_NAMES
 from ..model.parameters import model_parameters
@@ -254,9 +254,10 @@ _RIDER_KEYS: tuple[Key, ...] = (
     Key("strength_scaling", "str", _RIDER.strength_scaling, "'body_mass': forces scale with body mass relative "
         "to the force set's reference subject (Handsfield et al. 2014); 'none': the force set as tabulated.",
         choices=STRENGTH_SCALINGS),
-    Key("muscle_architecture", "str", _RIDER.muscle_architecture, "Fibre/tendon lengths and passive curves: "
-        "'lai_uhlrich' (Lai et al. 2017, Uhlrich et al. 2022) or 'pedaling_model' (Park et al. 2022).",
-        choices=ARCHITECTURES),
+    Key("muscle_architecture", "str", _RIDER.muscle_architecture, "Optimal fibre and tendon slack lengths: "
+        "'lai2017' (Lai et al. 2017) or 'pedaling_model' (Park et al. 2022).", choices=ARCHITECTURES),
+    Key("passive_curves", "str", _RIDER.passive_curves, "Passive fibre strains: 'uhlrich2022' (calibrated to "
+        "passive joint moments, Uhlrich et al. 2022) or 'pedaling_model' (Park et al. 2022).", choices=PASSIVE_CURVES),
     Key("strength_scale", "float", _RIDER.strength_scale, "Multiplies every muscle's max isometric force.", "-",
         0.0, 5.0, lo_open=True),
     Key("passive_strain_scale", "float", _RIDER.passive_strain_scale, "Multiplies every muscle's passive "
@@ -1276,7 +1277,7 @@ def _intensity_vs_riders(spec: IntensitySpec, riders: list[tuple[str, Rider, set
     return ok
 
 
-_MODEL_RIDER_FIELDS = ("height_m", "mass_kg", "sex", "max_force_set", "strength_scaling", "muscle_architecture",
+_MODEL_RIDER_FIELDS = ("height_m", "mass_kg", "sex", "max_force_set", "strength_scaling", "muscle_architecture", "passive_curves",
                        "strength_scale", "passive_strain_scale",
                        "muscle_force_scale")
 

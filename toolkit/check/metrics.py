@@ -9,8 +9,8 @@ the same grid. Conventions: crank angle 0 = TDC (deg), joint moments flexion/dor
 - sole_angle_min_deg, sole_angle_max_deg
 - peak_<action>_moment_Nm / _angle_deg for hip_extension, hip_flexion, knee_extension, knee_flexion,
   ankle_plantarflexion, ankle_dorsiflexion (magnitudes; extension = negative net moment)
-- knee_flexor_moment_onset_deg: first crank angle in 0-180 deg where the net knee moment turns from extensor
-  (< 0) to flexor (> 0); None when it does not
+- knee_flexor_moment_onset_deg: first crank angle from TDC where the net knee moment turns from extensor
+  (< 0) to flexor (>= 0); 'never' when it does not
 - share_<joint>_pct, share_<action>_pct (of total positive joint work), net_share_<joint>_pct, largest_action
 - downstroke_work_fraction: one leg's crank work over 0-180 deg / its cycle crank work
 - <MUSCLE>_fibre_length_min_norm / _max_norm: fibre length / optimal fibre length over the cycle
@@ -45,8 +45,8 @@ def moment_metrics(sol) -> dict[str, float]:
             out[f"peak_{key}_moment_Nm"] = max(0.0, v)
             out[f"peak_{key}_moment_angle_deg"] = a if v > 0 else None
     knee = M[1]
-    onset = None
-    for k in range(1, 181):
+    onset = "never"
+    for k in range(1, len(GRID)):
         if knee[k - 1] < 0 <= knee[k]:
             onset = float(GRID[k])
             break

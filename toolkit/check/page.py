@@ -46,8 +46,9 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 def _rows_table(rows: list[dict]) -> list[str]:
     body = []
     for r in rows:
-        spread = r["multistart_spread"]
-        model = _fmt(r["model_value"]) + (f" (spread {_fmt(spread, 2)})" if spread else "")
+        spread, v = r["multistart_spread"], r["model_value"]
+        scale = max(1.0, abs(v)) if isinstance(v, (int, float)) else 1.0
+        model = _fmt(v) + (f" (spread {_fmt(spread, 2)})" if spread and spread > 1e-4 * scale else "")
         body.append([r["id"], r["condition"], model, r["reference"], r["unit"], r["criterion"], f"**{r['verdict']}**",
                      r["citation_key"]])
     return _table(["row", "model condition", "model", "reference", "unit", "criterion", "verdict", "source"], body)

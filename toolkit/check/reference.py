@@ -84,18 +84,23 @@ class ReferenceRow:
             return f"model in [{'-inf' if self.low is None else f'{self.low:g}'}, " \
                    f"{'inf' if self.high is None else f'{self.high:g}'}]"
         if self.kind == "abs_tol":
-            return f"|model - {self.value:g}| <= {self.tol:g}"
+            return f"abs(model - {self.value:g}) <= {self.tol:g}"
         if self.kind == "rel_tol":
-            return f"|model - {self.value:g}| <= {100 * self.tol:g} %"
+            return f"abs(model - {self.value:g}) <= {100 * self.tol:g} % of {self.value:g}"
         return f"model = {self.value}"
 
 
 def verdict(row: ReferenceRow, model_value) -> str:
-    """Apply the row's criterion to a model value: 'agrees', 'does not' or 'no data'."""
+    """Apply the row's criterion to a model value: 'agrees', 'does not' or 'no data'.
+
+    No data: the row has no reference number, or there is no model value (None or nan: condition not solved).
+    A label where a number is needed (e.g. 'never' for an event the model does not show) does not agree."""
     if row.kind == "no_data" or model_value is None:
         return NO_DATA
     if row.kind == "equals":
         return AGREES if str(model_value) == str(row.value) else DOES_NOT
+    if isinstance(model_value, str):
+        return DOES_NOT
     x = float(model_value)
     if not math.isfinite(x):
         return NO_DATA

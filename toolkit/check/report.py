@@ -134,16 +134,6 @@ def _source_condition(r: ReferenceRow) -> str:
     return ", ".join(parts) or "not stated"
 
 
-def _fmt(v, digits: int = 3) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, str):
-        return v
-    if not math.isfinite(v):
-        return "-"
-    return f"{v:.{digits}g}" if abs(v) < 1000 else f"{v:.0f}"
-
-
 def write_csv(rows: list[dict], path: Path) -> Path:
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
@@ -154,9 +144,10 @@ def write_csv(rows: list[dict], path: Path) -> Path:
 
 
 def check_model(out, nodes: int = 40, multistart: int = 3, variants: bool = True, solver=None,
-                progress=print) -> CheckResult:
+                progress=print, changes_file=None) -> CheckResult:
     """Run the whole check and write DIR/README.md, model_check.csv, figures/ and (unless variants=False)
-    model_changes.md. Returns the CheckResult."""
+    model_changes.md (variants from `changes_file`, default the packaged model_changes.toml). Returns the
+    CheckResult."""
     from ..ocp.solve import PedalingSolver
     from .page import write_page
 
@@ -176,7 +167,7 @@ def check_model(out, nodes: int = 40, multistart: int = 3, variants: bool = True
         from .variants import load_model_changes, solve_variants, write_model_changes
 
         progress("check-model: solving the model-change variants")
-        changes = solve_variants(load_model_changes(), solver, nodes=nodes, multistart=multistart)
+        changes = solve_variants(load_model_changes(changes_file), solver, nodes=nodes, multistart=multistart)
         res.files.append(write_model_changes(changes, out / "model_changes.md"))
     res.files.extend(write_page(res, out, setup, changes))
     return res

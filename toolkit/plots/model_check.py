@@ -38,7 +38,7 @@ def kinematics_figure(solutions, park=None) -> Figure:
     """Hip, knee, ankle angles and the sole angle vs crank angle; the measured pedal angle mapped to the foot
     line (+13 deg, as Park et al. map it to this foot) on the sole panel, the raw pedal angle dotted."""
     items = _items(solutions)
-    fig = Figure(figsize=(12, 7), layout="constrained")
+    fig = Figure(figsize=(12, 8), layout="constrained")
     axes = fig.subplots(2, 2).ravel()
     x = np.append(GRID, 360.0)
     for (label, sol), c in zip(items, _colors(len(items))):
@@ -57,8 +57,11 @@ def kinematics_figure(solutions, park=None) -> Figure:
                      label="measured pedal angle as published")
     for ax in axes:
         _crank_axis(ax)
-    axes[0].legend(fontsize=7)
-    axes[3].legend(fontsize=7)
+    handles, labels = axes[0].get_legend_handles_labels()
+    h3, l3 = axes[3].get_legend_handles_labels()
+    extra = [(h, lab) for h, lab in zip(h3, l3) if lab not in labels]
+    fig.legend(handles + [h for h, _ in extra], labels + [lab for _, lab in extra], loc="outside lower center",
+               ncol=3, fontsize=8)
     fig.suptitle("Joint and sole angles")
     return fig
 
@@ -67,7 +70,7 @@ def pedal_force_figure(solutions, park=None, ie: Mapping[str, float] | None = No
     """Tangential, radial and resultant pedal force (one leg, N) vs crank angle; the index of effectiveness in
     the legend when given."""
     items = _items(solutions)
-    fig = Figure(figsize=(13, 4.4), layout="constrained")
+    fig = Figure(figsize=(13, 5.2), layout="constrained")
     axes = fig.subplots(1, 3, sharey=False)
     x = np.append(GRID, 360.0)
     keys = ("tangential", "radial", "resultant")
@@ -83,10 +86,10 @@ def pedal_force_figure(solutions, park=None, ie: Mapping[str, float] | None = No
     titles = ("tangential (+ drives the crank)", "radial (+ outward)", "resultant")
     for ax, t in zip(axes, titles):
         ax.set_title(t, fontsize=10)
-        ax.set_ylabel("pedal force (N)")
+        ax.set_ylabel("pedal force, one leg (N)")
         ax.axhline(0, color="k", lw=0.5)
         _crank_axis(ax)
-    axes[0].legend(fontsize=7)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=8)
     return fig
 
 

@@ -9,10 +9,13 @@ the same grid. Conventions: crank angle 0 = TDC (deg), joint moments flexion/dor
 - sole_angle_min_deg, sole_angle_max_deg
 - peak_<action>_moment_Nm / _angle_deg for hip_extension, hip_flexion, knee_extension, knee_flexion,
   ankle_plantarflexion, ankle_dorsiflexion (magnitudes; extension = negative net moment)
+- peak_<action>_power_W: peak concentric power of each action; ankle_plantarflexor_negative_work_J: eccentric
+  plantarflexor work per cycle (magnitude; the grid integral assumes a constant crank speed)
 - knee_flexor_moment_onset_deg: first crank angle from TDC where the net knee moment turns from extensor
   (< 0) to flexor (>= 0); 'never' when it does not
 - share_<joint>_pct, share_<action>_pct (of total positive joint work), net_share_<joint>_pct, largest_action
-- downstroke_work_fraction: one leg's crank work over 0-180 deg / its cycle crank work
+- downstroke_work_fraction, downstroke_positive_work_fraction: one leg's (net, positive) crank work over
+  0-180 deg / its (net, positive) cycle crank work
 - <MUSCLE>_fibre_length_min_norm / _max_norm: fibre length / optimal fibre length over the cycle
 - <MUSCLE>_<k>_activation_in_emg_range: fraction of the cycle integral of (activation - floor) inside the k-th
   published on-range of that muscle
@@ -54,11 +57,28 @@ def moment_metrics(sol) -> dict[str, float]:
     return out
 
 
-def downstroke_work_fraction(sol) -> float:
-    """One leg's crank work over 0-180 deg / its cycle work (torque on the 1-deg grid; isokinetic or not, the work
-    is the integral of torque over crank angle)."""
+def action_power_metrics(sol) -> dict[str, float]:
+    """Peak concentric power of each action (W; positive joint power with that action's moment sign) and the
+    ankle's negative work with a plantarflexor moment (J per cycle, magnitude), as Ericson (1986) reports them."""
+    M = on_grid(sol, sol["moment"])
+    P = M * on_grid(sol, sol["qdot"])
+    out = {}
+    for i, j in enumerate(JOINTS):
+        ext, flx = ACTIONS[j]
+        out[f"peak_{ext}_power_W"] = float(np.max(np.where(M[i] < 0, np.maximum(P[i], 0.0), 0.0)))
+        out[f"peak_{flx}_power_W"] = float(np.max(np.where(M[i] >= 0, np.maximum(P[i], 0.0), 0.0)))
+    dt = sol.period_s / len(GRID)
+    out["ankle_plantarflexor_negative_work_J"] = float(-np.sum(np.where(M[2] < 0, np.minimum(P[2], 0.0), 0.0)) * dt)
+    return out
+
+
+def downstroke_work_fractions(sol) -> tuple[float, float]:
+    """(net, positive): one leg's crank work over 0-180 deg / its cycle work, and the same for positive work only
+    (torque on the 1-deg grid; the work is the integral of torque over crank angle). A net fraction above 1 means
+    negative crank work in the upstroke."""
     tau = on_grid(sol, sol["crank_torque"])
-    return float(tau[:180].sum() / tau.sum())
+    pos = np.maximum(tau, 0.0)
+    return float(tau[:180].sum() / tau.sum()), float(pos[:180].sum() / pos.sum())
 
 
 def activation_in_ranges(sol) -> dict[str, float]:
@@ -87,6 +107,7 @@ def solution_metrics(sol) -> dict:
     sole = np.degrees(on_grid(sol, sol["phi"]))
     out["sole_angle_min_deg"], out["sole_angle_max_deg"] = float(sole.min()), float(sole.max())
     out.update(moment_metrics(sol))
+    out.update(action_power_metrics(sol))
     for j, v in cs.joint_work_share.items():
         out[f"share_{j}_pct"] = 100.0 * v
     by_action = work_share_by_action(cs)
@@ -95,7 +116,7 @@ def solution_metrics(sol) -> dict:
     for j, v in net_work_share(cs).items():
         out[f"net_share_{j}_pct"] = 100.0 * v
     out["largest_action"] = max(ACTION_KEYS, key=lambda k: by_action[k])
-    out["downstroke_work_fraction"] = downstroke_work_fraction(sol)
+    out["downstroke_work_fraction"], out["downstroke_positive_work_fraction"] = downstroke_work_fractions(sol)
     ln = normalized_fibre_length(sol)
     for i, m in enumerate(MUSCLE_NAMES):
         out[f"{m}_fibre_length_min_norm"] = float(ln[i].min())

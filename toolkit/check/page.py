@@ -19,11 +19,13 @@ SECTIONS = (
     ("Pedal force and index of effectiveness", "pedal", ("index_of_effectiveness", "ie_", "peak_resultant", "fx_",
                                                          "fy_", "downstroke"),
      ("fig_pedal_force.png", "fig_park_forces.png")),
-    ("Net joint moments", "moments", ("peak_hip", "peak_knee", "peak_ankle", "knee_flexor"), ("fig_joint_moments.png",)),
+    ("Net joint moments", "moments", ("_moment_", "knee_flexor"), ("fig_joint_moments.png",)),
     ("Activations vs EMG on-ranges", "emg", ("_activation_in_emg_range",), ("fig_activation_emg.png",)),
     ("Normalized fibre lengths", "fibre", ("_fibre_length_",), ("fig_fibre_length.png",)),
-    ("Work per joint and per action", "work", ("largest_action",), ("fig_work_by_action.png",)),
-    ("Joint shares vs Ericson (1986)", "shares", ("share_",), ("fig_shares_ericson.png",)),
+    ("Work per joint and per action", "work", ("largest_action", "_power_W", "negative_work", "_change_200_to_300W_pp"),
+     ("fig_work_by_action.png",)),
+    ("Joint shares vs Ericson (1986)", "shares", ("share_hip", "share_knee", "share_ankle"),
+     ("fig_shares_ericson.png",)),
 )
 
 

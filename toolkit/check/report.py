@@ -106,6 +106,8 @@ def evaluate(solutions: dict, rows: list[ReferenceRow] | None = None) -> tuple[d
     a, b = metrics.get("300W_90rpm_free"), metrics.get("200W_90rpm_free")
     if a is not None and b is not None:
         a["ie_change_200_to_300W"] = a["index_of_effectiveness"] - b["index_of_effectiveness"]
+        for act in ("knee_extension", "knee_flexion", "hip_extension"):
+            a[f"{act}_share_change_200_to_300W_pp"] = a[f"share_{act}_pct"] - b[f"share_{act}_pct"]
     out = []
     for r in rows if rows is not None else load_reference_rows():
         m = metrics.get(r.condition)

@@ -213,7 +213,7 @@ def test_check_model_writes_page_csv_and_figures(tmp_path, solver):
             assert r["verdict"] != NO_DATA, r["id"]
     figs = sorted(p.name for p in (out / "figures").glob("*.png"))
     assert {"fig_kinematics.png", "fig_pedal_force.png", "fig_joint_moments.png", "fig_activation_emg.png",
-            "fig_fibre_length.png", "fig_work_by_action.png", "fig_shares_ericson.png"} <= set(figs)
+            "fig_fibre_length.png", "fig_work_by_action.png", "fig_shares_ericson.png", "fig_shares_joints_ericson.png"} <= set(figs)
     mc = (out / "model_changes.md").read_text()
     assert "cubed" in mc and "default" in mc and "fixed ankle" in mc
 

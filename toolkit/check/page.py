@@ -25,7 +25,7 @@ SECTIONS = (
     ("Work per joint and per action", "work", ("largest_action", "_power_W", "negative_work", "_change_200_to_300W_pp"),
      ("fig_work_by_action.png",)),
     ("Joint shares vs Ericson (1986)", "shares", ("share_hip", "share_knee", "share_ankle"),
-     ("fig_shares_ericson.png",)),
+     ("fig_shares_joints_ericson.png", "fig_shares_ericson.png")),
 )
 
 
@@ -87,7 +87,8 @@ def make_figures(res, figdir: Path) -> list[Path]:
     for r in load_reference_rows(expand_emg=False):
         if "_fibre_length_" in r.quantity and r.kind == "within":
             m = r.quantity.split("_")[0]
-            bands.setdefault(m, []).append((r.low, r.high, f"{r.citation_key} {r.quantity.rsplit('_', 2)[-2]}"))
+            which = "shortest" if "_min_" in r.quantity else "longest"
+            bands.setdefault(m, []).append((r.low, r.high, f"{r.citation_key}: {which} (criterion band)"))
     paths.append(_save(MC.fibre_length_figure(canon_free, bands), figdir / "fig_fibre_length.png"))
     wt = {k: work_tables(s) for k, s in ok.items() if k != PARK}
     paths.append(_save(MC.work_by_action_figure({k: w["action"] for k, w in wt.items()},
@@ -96,16 +97,14 @@ def make_figures(res, figdir: Path) -> list[Path]:
     key = "120W_60rpm_free"
     if key in ok:
         m, sp = res.metrics[key], res.spreads.get(key, {})
-        keys = [f"share_{k}_pct" for k in ACTION_KEYS]
-        ref = {}
-        for r in res.rows:
-            if r["condition"] == key and r["quantity"] in keys and r["reference"] not in ("-", ""):
-                ref[r["quantity"]] = float(r["reference"])
-        short = {k: k[len("share_"):-len("_pct")] for k in keys}
-        paths.append(_save(MC.shares_comparison_figure(
-            {short[k]: m[k] for k in keys}, {short[k]: sp.get(k, 0.0) for k in keys},
-            {short[k]: v for k, v in ref.items()}, f"model {key}", "Ericson 1986 (120 W, 60 rpm)"),
-            figdir / "fig_shares_ericson.png"))
+        ref = {r["quantity"]: float(r["reference"]) for r in res.rows
+               if r["condition"] == key and r["quantity"].startswith("share_") and r["reference"] not in ("-", "")}
+        for names, fname in ((JOINTS, "fig_shares_joints_ericson.png"), (ACTION_KEYS, "fig_shares_ericson.png")):
+            keys = {n: f"share_{n}_pct" for n in names}
+            paths.append(_save(MC.shares_comparison_figure(
+                {n: m[k] for n, k in keys.items()}, {n: sp.get(k, 0.0) for n, k in keys.items()},
+                {n: ref[k] for n, k in keys.items() if k in ref}, f"model {key}", "Ericson 1986 (120 W, 60 rpm)"),
+                figdir / fname))
     return paths
 
 

@@ -200,17 +200,21 @@ def test_check_model_writes_page_csv_and_figures(tmp_path, solver):
     changes.write_text('[[condition]]\npower_W = 200.0\ncadence_rpm = 90.0\nankle = "fixed"\n\n'
                        '[[variant]]\nlabel = "cubed"\nreason = "test"\ncitation = "test"\ncost = { exponent = 3 }\n')
     out = tmp_path / "mc"
-    res = check_model(out, nodes=10, multistart=1, solver=solver, progress=lambda *a: None, changes_file=changes)
+    keys = {"120W_60rpm_free", "200W_90rpm_free", "300W_90rpm_free", "park2022_free"}
+    res = check_model(out, nodes=10, multistart=1, solver=solver, progress=lambda *a: None, changes_file=changes,
+                      keys=keys)
     page = (out / "README.md").read_text()
     assert "agree" in page and "Ericson" in page and "![" in page
     rows = list(csv.DictReader(open(out / "model_check.csv")))
     assert len(rows) == len(load_reference_rows()) == len(res.rows)
     assert all(r["verdict"] in (AGREES, DOES_NOT, NO_DATA) and r["citation"] for r in rows)
-    # rows that have both a model value and a reference get a real verdict
+    # rows that have both a model value and a reference get a real verdict; unsolved conditions give no data
     solved = {k for k, s in res.solutions.items() if s.success}
     for r in res.rows:
         if r["condition"] in solved and r["reference"] != "-" and r["model_value"] is not None:
             assert r["verdict"] != NO_DATA, r["id"]
+        if r["condition"] not in keys:
+            assert r["verdict"] == NO_DATA and "condition not solved" in r["derivation"], r["id"]
     figs = sorted(p.name for p in (out / "figures").glob("*.png"))
     assert {"fig_kinematics.png", "fig_pedal_force.png", "fig_joint_moments.png", "fig_activation_emg.png",
             "fig_fibre_length.png", "fig_work_by_action.png", "fig_shares_ericson.png", "fig_shares_joints_ericson.png"} <= set(figs)

@@ -92,7 +92,7 @@ def make_figures(res, figdir: Path) -> list[Path]:
     paths.append(_save(MC.fibre_length_figure(canon_free, bands), figdir / "fig_fibre_length.png"))
     wt = {k: work_tables(s) for k, s in ok.items() if k != PARK}
     paths.append(_save(MC.work_by_action_figure({k: w["action"] for k, w in wt.items()},
-                                                {k: w["negative"] for k, w in wt.items()}),
+                                                {k: w["action_negative"] for k, w in wt.items()}),
                        figdir / "fig_work_by_action.png"))
     key = "120W_60rpm_free"
     if key in ok:
@@ -147,8 +147,9 @@ def _work_table(res) -> list[str]:
             continue
         w = work_tables(s)
         body.append([k] + [f"{w['positive'][j]:.1f} / {w['negative'][j]:.1f}" for j in JOINTS]
-                    + [f"{w['action'][a]:.1f}" for a in ACTION_KEYS] + [f"{w['crank']:.1f}"])
-    return _table(["condition"] + [f"{j} +/- (J)" for j in JOINTS] + [f"{a} + (J)" for a in ACTION_KEYS]
+                    + [f"{w['action'][a]:.1f} / {w['action_negative'][a]:.1f}" for a in ACTION_KEYS]
+                    + [f"{w['crank']:.1f}"])
+    return _table(["condition"] + [f"{j} + / - (J)" for j in JOINTS] + [f"{a} + / - (J)" for a in ACTION_KEYS]
                   + ["crank work (J)"], body)
 
 
@@ -217,7 +218,8 @@ def write_page(res, out: Path, setup, changes=None) -> list[Path]:
         if tag == "fibre":
             lines += ["Range of l / l_opt over the cycle:", "", *_fibre_table(res), ""]
         if tag == "work":
-            lines += ["Positive / negative work per joint and positive work per action, J per cycle, one leg:", "",
+            lines += ["Positive / negative work per joint and per action (action = sign of the net moment), J per "
+                      "cycle, one leg:", "",
                       *_work_table(res), ""]
         if tag == "shares":
             lines += ["Shares of total positive joint work (and net-work shares), with half the multi-start spread:",

@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..analysis.power import cycle_summary
-from ..analysis.summary import ACTION_KEYS, multistart_spread
+from ..analysis.summary import multistart_spread
 from ..model.leg import JOINTS
-from ..model.muscles import MUSCLE_NAMES
 from .metrics import park_metrics, solution_metrics
 from .reference import AGREES, DOES_NOT, NO_DATA, ReferenceRow, load_park2022, load_reference_rows, verdict
 
@@ -146,10 +145,10 @@ def write_csv(rows: list[dict], path: Path) -> Path:
 
 
 def check_model(out, nodes: int = 40, multistart: int = 3, variants: bool = True, solver=None,
-                progress=print, changes_file=None) -> CheckResult:
+                progress=print, changes_file=None, keys=None) -> CheckResult:
     """Run the whole check and write DIR/README.md, model_check.csv, figures/ and (unless variants=False)
-    model_changes.md (variants from `changes_file`, default the packaged model_changes.toml). Returns the
-    CheckResult."""
+    model_changes.md (variants from `changes_file`, default the packaged model_changes.toml). `keys` limits the
+    solved conditions (default all; rows of unsolved conditions say 'no data'). Returns the CheckResult."""
     from ..ocp.solve import PedalingSolver
     from .page import write_page
 
@@ -157,8 +156,9 @@ def check_model(out, nodes: int = 40, multistart: int = 3, variants: bool = True
     (out / "figures").mkdir(parents=True, exist_ok=True)
     solver = solver or PedalingSolver()
     setup = default_setup(solver.model)
-    progress(f"check-model: solving {len(conditions())} conditions ({nodes} nodes, {multistart} starts each)")
-    sols = solve_conditions(solver, setup, nodes, multistart)
+    n = len(conditions()) if keys is None else len(keys)
+    progress(f"check-model: solving {n} conditions ({nodes} nodes, {multistart} starts each)")
+    sols = solve_conditions(solver, setup, nodes, multistart, keys=keys)
     for k, s in sols.items():
         progress(f"  {k}: {s.stats.summary()}")
     metrics, spreads, rows = evaluate(sols)
@@ -195,18 +195,25 @@ def check_model_main(out: str = "results/model_check", nodes: int = 40, multista
 
 
 def work_tables(sol) -> dict:
-    """Positive/negative work per joint and positive work per action (J per cycle, one leg)."""
-    cs = cycle_summary(sol)
+    """Work per cycle, one leg (J): positive/negative/net per joint; positive and negative per action (the action
+    is the sign of the net moment: extension = extensor moment, i.e. negative in the flexion-positive convention)."""
+    import numpy as np
+
+    from ..analysis.power import joint_power
     from ..analysis.summary import ACTIONS
 
-    action = {}
-    for j in JOINTS:
+    cs = cycle_summary(sol)
+    P, M, dt = joint_power(sol), sol["moment"], sol.node_dt
+    action, action_neg = {}, {}
+    for i, j in enumerate(JOINTS):
         ext, flx = ACTIONS[j]
         action[ext] = cs.extension_work_J[j]
         action[flx] = cs.flexion_work_J[j]
+        action_neg[ext] = float((np.where(M[i] < 0, np.minimum(P[i], 0), 0) * dt).sum())
+        action_neg[flx] = float((np.where(M[i] >= 0, np.minimum(P[i], 0), 0) * dt).sum())
     return {"positive": cs.positive_work_J, "negative": cs.negative_work_J, "net": cs.net_work_J,
-            "action": action, "total_positive": cs.total_positive_joint_work_J, "crank": cs.crank_work_J}
+            "action": action, "action_negative": action_neg, "total_positive": cs.total_positive_joint_work_J,
+            "crank": cs.crank_work_J}
 
 
-__all__ = ["check_model", "check_model_main", "conditions", "evaluate", "solve_conditions", "work_tables",
-           "ACTION_KEYS", "MUSCLE_NAMES"]
+__all__ = ["check_model", "check_model_main", "conditions", "evaluate", "solve_conditions", "work_tables"]

@@ -14,7 +14,6 @@ from matplotlib.figure import Figure
 
 from ..analysis.resample import resample_periodic
 from ..analysis.cycle_curves import GRID, normalized_fibre_length, on_grid, pedal_components
-from ..model.leg import JOINTS
 from ..model.muscles import MUSCLE_NAMES
 from .figures import CRANK_LABEL, JOINT_ANGLE_NAMES, _colors, _crank_axis
 
@@ -156,25 +155,24 @@ def fibre_length_figure(solutions, bands: Mapping[str, Sequence[tuple[float, flo
     return fig
 
 
-def work_by_action_figure(summaries: Mapping[str, Mapping[str, float]], negative: Mapping[str, Mapping[str, float]]
+def work_by_action_figure(positive: Mapping[str, Mapping[str, float]], negative: Mapping[str, Mapping[str, float]]
                           ) -> Figure:
-    """Positive work per action and negative work per joint (J per cycle, one leg), one bar group per condition.
-    summaries: label -> {action: positive J}; negative: label -> {joint: negative J (<= 0)}."""
-    labels = list(summaries)
-    actions = list(next(iter(summaries.values())).keys()) if labels else []
-    fig = Figure(figsize=(13, 4.6), layout="constrained")
-    ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2, 1]})
+    """Positive (left) and negative (right) work per action (J per cycle, one leg), one bar per condition.
+    positive: label -> {action: J >= 0}; negative: label -> {action: J <= 0}."""
+    labels = list(positive)
+    actions = list(next(iter(positive.values())).keys()) if labels else []
+    fig = Figure(figsize=(14, 4.8), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
     w = 0.8 / max(1, len(labels))
+    x = np.arange(len(actions))
     for k, (lab, c) in enumerate(zip(labels, _colors(len(labels)))):
-        ax1.bar(np.arange(len(actions)) + k * w, [summaries[lab][a] for a in actions], w, color=c, label=lab)
-        ax2.bar(np.arange(3) + k * w, [negative[lab][j] for j in JOINTS], w, color=c)
-    ax1.set_xticks(np.arange(len(actions)) + 0.4 - w / 2, [a.replace("_", "\n") for a in actions], fontsize=8)
-    ax1.set_ylabel("positive work per cycle, one leg (J)")
-    ax2.set_xticks(np.arange(3) + 0.4 - w / 2, JOINTS)
-    ax2.set_ylabel("negative work per cycle, one leg (J)")
-    ax1.legend(fontsize=7)
-    for ax in (ax1, ax2):
+        ax1.bar(x + k * w, [positive[lab][a] for a in actions], w, color=c, label=lab)
+        ax2.bar(x + k * w, [negative[lab][a] for a in actions], w, color=c)
+    for ax, what in ((ax1, "positive"), (ax2, "negative")):
+        ax.set_xticks(x + 0.4 - w / 2, [a.replace("_", "\n") for a in actions], fontsize=8)
+        ax.set_ylabel(f"{what} work per cycle, one leg (J)")
         ax.grid(True, axis="y", alpha=0.3)
+    ax1.legend(fontsize=7)
     return fig
 
 

@@ -108,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         if argv and argv[0] == "solve" and "--json" in argv:
             print(json.dumps(_bad_input_json(str(e))))
         else:
-            print(f"-: {e}", file=sys.stderr)
+            print(f"-: {e} (see: python -m toolkit {argv[0] if argv else ''} --help)".replace("  ", " "),
+                  file=sys.stderr)
         return EXIT_BAD_INPUT
     return {"model": _model, "solve": _solve, "validate": _validate, "run": _run, "reproduce": _reproduce,
             "check-model": _check_model, "show": _show, "plot": _plot, "export": _export}[args.command](args)

@@ -1,4 +1,4 @@
-"""Command line: python -m toolkit {model,solve,validate,run,reproduce,show,plot,export}.
+"""Command line: python -m toolkit {model,solve,validate,run,reproduce,check-model,show,plot,export}.
 
 Exit codes: 0 success; 1 a solve failed (reported, nothing stored as a result); 2 bad input, one line per problem
 `FILE: KEY: what is wrong (allowed: ...)`.
@@ -13,22 +13,51 @@ import sys
 EXIT_OK, EXIT_SOLVE_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
+class BadInput(Exception):
+    """A command-line value is wrong; the message names the flag."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises BadInput instead of exiting, so `solve --json` can still print its one JSON line."""
+
+    def error(self, message):
+        raise BadInput(message)
+
+
+def _finite_float(text: str) -> float:
+    """argparse type: a finite float (nan and inf are bad input, named with the flag by argparse)."""
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(x):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number (allowed: a finite number)")
+    return x
+
+
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="python -m toolkit", description=__doc__.splitlines()[0])
+    ap = _Parser(prog="python -m toolkit", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="command", required=True)
 
     m = sub.add_parser("model", help="describe the default rider, fit and muscles")
-    m.add_argument("--saddle-height-m", type=float)
+    m.add_argument("--saddle-height-m", type=_finite_float)
     m.add_argument("--max-force-set", choices=["group_totals", "pedaling_model"])
 
     s = sub.add_parser("solve", help="solve one point for the default rider and fit")
     s.add_argument("--condition", default="free", choices=["free", "fixed", "heel_drop", "prescribed"])
-    s.add_argument("--power-W", type=float, default=200.0)
-    s.add_argument("--cadence-rpm", type=float, default=90.0)
-    s.add_argument("--ankle-deg", type=float, default=None, help="fixed ankle angle (dorsiflexion +)")
-    s.add_argument("--heel-drop-deg", type=float, default=10.0)
-    s.add_argument("--heel-drop-window-deg", type=float, nargs=2, default=None, metavar=("START", "END"))
-    s.add_argument("--saddle-height-m", type=float)
+    s.add_argument("--power-W", type=_finite_float, default=200.0)
+    s.add_argument("--cadence-rpm", type=_finite_float, default=90.0)
+    s.add_argument("--ankle-deg", type=_finite_float, default=None, help="fixed ankle angle (dorsiflexion +)")
+    s.add_argument("--heel-drop-deg", type=_finite_float, default=10.0)
+    s.add_argument("--heel-drop-window-deg", type=_finite_float, nargs=2, default=None, metavar=("START", "END"))
+    s.add_argument("--sole-profile", metavar="CSV",
+                   help="prescribed sole angle: CSV with columns crank_angle_deg, sole_angle_deg (--condition prescribed)")
+    s.add_argument("--saddle-height-m", type=_finite_float)
+    s.add_argument("--body-mass-kg", type=_finite_float)
+    s.add_argument("--height-m", type=_finite_float)
+    s.add_argument("--trunk-angle-deg", type=_finite_float, help="trunk above horizontal (45 = hoods, 90 = upright)")
+    s.add_argument("--seat-tube-angle-deg", type=_finite_float)
+    s.add_argument("--crank-length-m", type=_finite_float)
     s.add_argument("--max-force-set", choices=["group_totals", "pedaling_model"])
     s.add_argument("--tendon", choices=["rigid", "compliant"], default="rigid")
     s.add_argument("--nodes", type=int, default=40)
@@ -54,6 +83,12 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--out", default="results")
     rp.add_argument("--jobs", type=int, default=1)
 
+    ck = sub.add_parser("check-model", help="the model beside cited reference values (writes a report page)")
+    ck.add_argument("--out", default="results/model_check")
+    ck.add_argument("--nodes", type=int, default=40)
+    ck.add_argument("--multistart", type=int, default=3)
+    ck.add_argument("--no-variants", action="store_true", help="skip the model-changes table")
+
     for name, hlp in (("show", "summarize a result file"), ("plot", "draw the figures of a result file"),
                       ("export", "export a result file as OpenSim .sto tables")):
         c = sub.add_parser(name, help=hlp)
@@ -66,9 +101,50 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = _parser().parse_args(argv)
+    except BadInput as e:
+        if argv and argv[0] == "solve" and "--json" in argv:
+            print(json.dumps(_bad_input_json(str(e))))
+        else:
+            print(f"-: {e} (see: python -m toolkit {argv[0] if argv else ''} --help)".replace("  ", " "),
+                  file=sys.stderr)
+        return EXIT_BAD_INPUT
     return {"model": _model, "solve": _solve, "validate": _validate, "run": _run, "reproduce": _reproduce,
-            "show": _show, "plot": _plot, "export": _export}[args.command](args)
+            "check-model": _check_model, "show": _show, "plot": _plot, "export": _export}[args.command](args)
+
+
+def _bad_input_json(error: str) -> dict:
+    from .analysis.summary import SUMMARY_KEYS
+
+    out = {k: None for k in SUMMARY_KEYS}
+    out.update(success=False, status="Bad_Input", error=error)
+    return out
+
+
+# Problem/rider/fit fields -> the solve flag that sets them (so errors name the flag).
+_FLAGS = {"power_W": "--power-W", "cadence_rpm": "--cadence-rpm", "fixed_ankle_deg": "--ankle-deg",
+          "heel_drop_deg": "--heel-drop-deg", "heel_drop_window_deg": "--heel-drop-window-deg",
+          "prescribed_sole_deg": "--sole-profile", "solver.nodes": "--nodes", "solver.multistart": "--multistart",
+          "rider.height_m": "--height-m", "rider.mass_kg": "--body-mass-kg", "fit.saddle_height_m": "--saddle-height-m",
+          "condition": "--condition", "tendon": "--tendon"}
+
+
+def _name_flag(message: str) -> str:
+    """Prefix a model/problem error with the command-line flag that set the field it names."""
+    for field, flag in sorted(_FLAGS.items(), key=lambda kv: -len(kv[0])):
+        if message.startswith(field + ":") or message.startswith(field + " "):
+            return f"{flag}: {message}"
+    return message
+
+
+def _fit_flags(args) -> str:
+    names = [("saddle_height_m", "--saddle-height-m"), ("crank_length_m", "--crank-length-m"),
+             ("seat_tube_angle_deg", "--seat-tube-angle-deg"), ("trunk_angle_deg", "--trunk-angle-deg"),
+             ("height_m", "--height-m"), ("body_mass_kg", "--body-mass-kg")]
+    given = [f"{flag} {getattr(args, a):g}" for a, flag in names if getattr(args, a, None) is not None]
+    return ", ".join(given) if given else "the default fit"
 
 
 def _default_setup(args):
@@ -76,10 +152,54 @@ def _default_setup(args):
     from .model.bikefit import BikeFit
     from .model.leg import LegModel, make_setup
 
-    rider = Rider() if not getattr(args, "max_force_set", None) else Rider(max_force_set=args.max_force_set)
-    fit = BikeFit() if args.saddle_height_m is None else BikeFit(saddle_rule="absolute", saddle_height_m=args.saddle_height_m)
+    rkw = {}
+    if getattr(args, "max_force_set", None):
+        rkw["max_force_set"] = args.max_force_set
+    if getattr(args, "height_m", None) is not None:
+        rkw["height_m"] = args.height_m
+    if getattr(args, "body_mass_kg", None) is not None:
+        rkw["mass_kg"] = args.body_mass_kg
+    fkw = {}
+    if args.saddle_height_m is not None:
+        if args.saddle_height_m <= 0:
+            raise ValueError(f"--saddle-height-m: {args.saddle_height_m} (allowed: > 0 m)")
+        fkw.update(saddle_rule="absolute", saddle_height_m=args.saddle_height_m)
+    for attr, flag, lo, hi, unit in (("trunk_angle_deg", "--trunk-angle-deg", 0.0, 180.0, "deg"),
+                                     ("seat_tube_angle_deg", "--seat-tube-angle-deg", 45.0, 90.0, "deg"),
+                                     ("crank_length_m", "--crank-length-m", 0.08, 0.3, "m")):
+        v = getattr(args, attr, None)
+        if v is not None:
+            if not (lo <= v <= hi):
+                raise ValueError(f"{flag}: {v:g} (allowed: {lo:g}-{hi:g} {unit})")
+            fkw[attr] = v
+    rider, fit = Rider(**rkw), BikeFit(**fkw)
     model = LegModel()
     return model, make_setup(model, rider, fit)
+
+
+def read_sole_profile(path: str) -> tuple[tuple[float, float], ...]:
+    """(crank_angle_deg, sole_angle_deg) samples from a CSV with those two header columns ('#' lines skipped)."""
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            lines = [ln for ln in fh if ln.strip() and not ln.lstrip().startswith("#")]
+    except OSError as e:
+        raise ValueError(f"--sole-profile: cannot read {path!r} ({e.strerror})") from None
+    rows = list(csv.DictReader(lines))
+    need = ("crank_angle_deg", "sole_angle_deg")
+    if not rows or any(k not in rows[0] for k in need):
+        raise ValueError(f"--sole-profile: {path}: needs a header with columns {', '.join(need)}")
+    out = []
+    for i, r in enumerate(rows, start=2):
+        try:
+            a, b = float(r["crank_angle_deg"]), float(r["sole_angle_deg"])
+        except (TypeError, ValueError):
+            raise ValueError(f"--sole-profile: {path}: line {i}: not a number") from None
+        if not (math.isfinite(a) and math.isfinite(b)):
+            raise ValueError(f"--sole-profile: {path}: line {i}: not a finite number")
+        out.append((a, b))
+    return tuple(out)
 
 
 def _model(args) -> int:
@@ -95,15 +215,18 @@ def _model(args) -> int:
     return EXIT_OK
 
 
-def _finite(x: float):
-    return x if (x is not None and math.isfinite(x)) else None
-
-
 def _solve(args) -> int:
-    from .analysis.power import cycle_summary
+    from .analysis.summary import solution_summary
     from .model.leg import FitError
     from .ocp.problem import ProblemSpec, SolverSpec
     from .ocp.solve import PedalingSolver
+
+    def bad(message: str) -> int:
+        if args.json:
+            print(json.dumps(_bad_input_json(message)))
+        else:
+            print(f"-: {message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
     try:
         kw = {}
@@ -111,27 +234,27 @@ def _solve(args) -> int:
             kw["fixed_ankle_deg"] = args.ankle_deg
         if args.heel_drop_window_deg is not None:
             kw["heel_drop_window_deg"] = tuple(args.heel_drop_window_deg)
+        if args.sole_profile is not None:
+            if args.condition != "prescribed":
+                raise ValueError("--sole-profile: only used with --condition prescribed")
+            kw["prescribed_sole_deg"] = read_sole_profile(args.sole_profile)
+        elif args.condition == "prescribed":
+            raise ValueError("--sole-profile: required with --condition prescribed (a CSV with columns "
+                             "crank_angle_deg, sole_angle_deg)")
         spec = ProblemSpec(condition=args.condition, power_W=args.power_W, cadence_rpm=args.cadence_rpm,
                            heel_drop_deg=args.heel_drop_deg, tendon=args.tendon,
                            solver=SolverSpec(nodes=args.nodes, multistart=args.multistart), **kw)
+    except ValueError as e:
+        return bad(_name_flag(str(e)))
+    try:
         model, setup = _default_setup(args)
-    except (FitError, ValueError) as e:
-        print(f"-: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    except FitError as e:
+        return bad(f"fit ({_fit_flags(args)}): {e}")
+    except ValueError as e:
+        return bad(_name_flag(str(e)))
     sol = PedalingSolver(model).solve(setup, spec)
     st = sol.stats
-    out = {"success": st.success, "status": st.status, "condition": spec.condition, "power_W": spec.power_W,
-           "cadence_rpm": spec.cadence_rpm, "mean_crank_power_W": None,
-           "joint_work_share": {"hip": None, "knee": None, "ankle": None}, "energy_balance_residual": None,
-           "iterations": st.iterations, "solve_time_s": st.solve_time_s, "nodes": spec.solver.nodes}
-    if st.success:
-        cs = cycle_summary(sol)
-        out.update(mean_crank_power_W=cs.mean_crank_power_W, joint_work_share=cs.joint_work_share,
-                   energy_balance_residual=cs.energy_balance_residual)
-    else:
-        out["message"] = st.message
-        out["max_violation"] = _finite(st.max_violation)
-        out["worst_constraints"] = [[n, v] for n, v in st.worst_constraints]
+    out = solution_summary(sol)
     if args.json:
         print(json.dumps(out))
     else:
@@ -141,8 +264,15 @@ def _solve(args) -> int:
             print(f"{spec.condition} {spec.power_W:g} W at {spec.cadence_rpm:g} rpm: mean crank power "
                   f"{out['mean_crank_power_W']:.2f} W; shares of positive joint work: hip {sh['hip']:.1%}, "
                   f"knee {sh['knee']:.1%}, ankle {sh['ankle']:.1%}; energy-balance residual "
-                  f"{out['energy_balance_residual']:.2e}")
+                  f"{out['energy_balance_residual']:.2e}; index of effectiveness {out['index_of_effectiveness']:.2f}")
     return EXIT_OK if st.success else EXIT_SOLVE_FAILED
+
+
+def _check_model(args) -> int:
+    from .check.report import check_model_main
+
+    return check_model_main(out=args.out, nodes=args.nodes, multistart=args.multistart,
+                            variants=not args.no_variants)
 
 
 def _validate(args) -> int:

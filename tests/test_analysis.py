@@ -118,6 +118,21 @@ def test_index_of_effectiveness_and_summary(sols, c):
                        pedal.resultant_force(sol) ** 2)
 
 
+@pytest.mark.parametrize("c", ["free", "fixed"])
+def test_pedal_force_sources_add_up(sols, model, c):
+    """The joint-moment part and the weight-and-inertia part of the pedal force add up to the pedal force; with
+    the leg at rest (zero velocity) the second would be the leg's weight: here it pulls the pedal down on average
+    (cycle mean vertical component < 0, i.e. the leg's weight acts on the pedal)."""
+    from toolkit.analysis.pedal import pedal_force_sources
+
+    sol = sols[c]
+    src = pedal_force_sources(sol, model)
+    np.testing.assert_allclose(src.joint_moments + src.inertia_gravity, sol["pedal_force"], atol=1e-6 * 1000)
+    assert src.inertia_gravity[1].mean() < 0
+    up = src.upstroke_negative_impulse_Ns
+    assert up["total"] <= 0 and up["inertia_gravity"] <= 0
+
+
 def _synthetic(force_xy, theta, crank=0.17):
     spec = ProblemSpec(power_W=100)
     stats = SolverStats(True, "Solve_Succeeded", 1, 0.0, 0.0, 0.0, 0.0)

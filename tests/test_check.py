@@ -205,6 +205,7 @@ def test_check_model_writes_page_csv_and_figures(tmp_path, solver):
                       keys=keys)
     page = (out / "README.md").read_text()
     assert "agree" in page and "Ericson" in page and "![" in page
+    assert "## Diagnostics" in page and res.diagnostics.upstroke and res.diagnostics.posture is not None
     rows = list(csv.DictReader(open(out / "model_check.csv")))
     assert len(rows) == len(load_reference_rows()) == len(res.rows)
     assert all(r["verdict"] in (AGREES, DOES_NOT, NO_DATA) and r["citation"] for r in rows)

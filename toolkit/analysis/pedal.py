@@ -100,3 +100,42 @@ def pedal_summary(sol) -> PedalSummary:
         mean_both_legs_torque_Nm=float(both.mean()), min_both_legs_torque_Nm=float(both.min()),
         max_both_legs_torque_Nm=float(both.max()),
     )
+
+
+@dataclass(frozen=True)
+class PedalForceSources:
+    """The pedal force split by where it comes from (N, (2, N) each, x forward / y up, force of the foot on the
+    pedal): `joint_moments` is what the net joint moments push through the leg, `inertia_gravity` what the leg's
+    own weight and accelerations add (the pedal force with all joint moments zero). Their sum is the pedal force.
+    Cycle impulses (N s, one leg) of the tangential component: upstroke (180-360 deg) negative impulse of each."""
+
+    joint_moments: np.ndarray
+    inertia_gravity: np.ndarray
+    upstroke_negative_impulse_Ns: dict
+
+    def to_dict(self) -> dict:
+        return {"upstroke_negative_impulse_Ns": self.upstroke_negative_impulse_Ns}
+
+
+def pedal_force_sources(sol, model=None) -> PedalForceSources:
+    """Split the pedal force into the part the joint moments produce and the part the leg's weight and
+    inertia produce, from the open-chain dynamics at every node: F = (J J^T)^-1 J (tau_net - tau_open)."""
+    from ..model.leg import LegModel
+
+    m = model if model is not None else LegModel()
+    p = np.asarray(sol.setup["leg_params"], dtype=float)
+    n = len(sol["theta"])
+    fm, fi = np.zeros((2, n)), np.zeros((2, n))
+    for k in range(n):
+        tau_open, J = m.open_chain(sol["q"][:, k], sol["qdot"][:, k], sol["qddot"][:, k], p)
+        J = np.array(J)
+        A = np.linalg.solve(J @ J.T, J)
+        fm[:, k] = A @ sol["moment"][:, k]
+        fi[:, k] = -A @ np.array(tau_open).ravel()
+    th, dt = sol["theta"], sol.node_dt
+    up = th >= np.pi
+    def neg_up(f):
+        ft = f[0] * np.cos(th) - f[1] * np.sin(th)
+        return float((np.minimum(ft, 0) * dt)[up].sum())
+    return PedalForceSources(fm, fi, {"joint_moments": neg_up(fm), "inertia_gravity": neg_up(fi),
+                                      "total": neg_up(fm + fi)})

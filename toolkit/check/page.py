@@ -232,6 +232,10 @@ def write_page(res, out: Path, setup, changes=None) -> list[Path]:
         sel = _section_rows(res.rows, patterns)
         if sel:
             lines += _rows_table(sel) + [""]
+    if getattr(res, "diagnostics", None) is not None:
+        from .diagnostics import diagnostics_lines
+
+        lines += diagnostics_lines(res.diagnostics)
     lines += ["## Model changes", ""]
     lines += (["Named model variants solved with the same mesh and starts: [model_changes.md](model_changes.md).", ""]
               if changes is not None else ["Not run (`--no-variants`).", ""])

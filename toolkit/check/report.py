@@ -51,6 +51,7 @@ class CheckResult:
     nodes: int
     multistart: int
     files: list[Path] = field(default_factory=list)
+    diagnostics: object = None  # toolkit.check.diagnostics.Diagnostics when computed
 
     def counts(self) -> dict[str, int]:
         c = {AGREES: 0, DOES_NOT: 0, NO_DATA: 0}
@@ -171,6 +172,11 @@ def check_model(out, nodes: int = 40, multistart: int = 3, variants: bool = True
         progress("check-model: solving the model-change variants")
         changes = solve_variants(load_model_changes(changes_file), solver, nodes=nodes, multistart=multistart)
         res.files.append(write_model_changes(changes, out / "model_changes.md"))
+    from .diagnostics import Diagnostics, measured_posture_cost, upstroke_sources
+
+    progress("check-model: diagnostics (pedal-force sources, measured foot posture)")
+    res.diagnostics = Diagnostics(upstroke_sources(sols, solver.model),
+                                  measured_posture_cost(solver, setup, sols, nodes))
     res.files.extend(write_page(res, out, setup, changes))
     return res
 

@@ -21,7 +21,10 @@ class Rider:
     for its whole functional group, e.g. VAS for the three vasti) or 'pedaling_model' (the Park et al. 2022
     forces, where VAS, GAS and HAMS carry one head only). strength_scale multiplies every max isometric force.
     passive_strain_scale multiplies every muscle's passive strain e0 (larger = slacker passive fibres).
-    The physiology fields (vo2max_L_min etc.) are only used to convert intensity levels.
+    The physiology fields vo2max_L_min, gross_efficiency, lactate_threshold_pct_vo2max and map_W are only used
+    to convert intensity levels. type1_pct_vastus_lateralis (measured % type I fibres of vastus lateralis, e.g.
+    Coyle et al. 1988) shifts every unit's slow-twitch fraction for the energetics models (None: the reference
+    composition; toolkit.model.energetics.rider_slow_twitch_fractions, docs/energetics.md).
     """
 
     name: str = "default"
@@ -36,6 +39,7 @@ class Rider:
     gross_efficiency: float = 0.21
     lactate_threshold_pct_vo2max: float = 75.0
     map_W: float | None = None
+    type1_pct_vastus_lateralis: float | None = None
 
     def __post_init__(self) -> None:
         if self.sex not in SEXES:
@@ -46,6 +50,9 @@ class Rider:
             raise ValueError(f"rider.mass_kg: {self.mass_kg} (allowed: 30-150 kg)")
         if self.max_force_set not in ("pedaling_model", "group_totals"):
             raise ValueError(f"rider.max_force_set: {self.max_force_set!r} (allowed: pedaling_model, group_totals)")
+        t1 = self.type1_pct_vastus_lateralis
+        if t1 is not None and not (5.0 <= t1 <= 95.0):
+            raise ValueError(f"rider.type1_pct_vastus_lateralis: {t1} (allowed: 5-95 %)")
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,15 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--nodes", type=int, default=40)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--activation-floor", type=float, default=None,
+                    help="ProblemSpec.activation_floor (default: the problem default, 0.01)")
+    ap.add_argument("--effort-only", action="store_true", help="only the effort-cost table")
     args = ap.parse_args()
     model = LegModel()
     solver = PedalingSolver(model)
     setup = make_setup(model, Rider(), BikeFit())
     out: dict = {"nodes": args.nodes, "effort": {}, "metabolic": {}, "riders": {}}
+    extra = {} if args.activation_floor is None else {"activation_floor": args.activation_floor}
 
     def solve(spec, st=setup, guess=None):
         t0 = time.perf_counter()
@@ -44,9 +48,10 @@ def main() -> None:
     effort = {}
     prev = None
     for P in POWERS:
-        effort[P], dt = solve(ProblemSpec(power_W=P, solver=SolverSpec(nodes=args.nodes)), guess=prev)
+        effort[P], dt = solve(ProblemSpec(power_W=P, solver=SolverSpec(nodes=args.nodes), **extra), guess=prev)
         prev = effort[P]
-    print(f"## Effort cost (activation squared), {args.nodes} nodes, default Rider (reference fibre composition)\n")
+    print(f"## Effort cost (activation squared), {args.nodes} nodes, default Rider (reference fibre composition)"
+          f"{'' if not extra else f', activation floor {args.activation_floor}'}\n")
     print("| model | " + " | ".join(f"{P:.0f} W: P_met (W), GE" for P in POWERS) + " | delta efficiency |")
     print("|---|" + "---|" * (len(POWERS) + 1))
     for m in MODELS:
@@ -58,6 +63,12 @@ def main() -> None:
         print(f"| {m} | " + " | ".join(f"{r['metabolic_power_W']:.0f}, {100 * r['gross_efficiency']:.1f} %"
                                        for r in row) + f" | {100 * de:.1f} % |")
 
+    print("\nDelta efficiency (120-300 W, effort cost), high- vs low-LT fibre types: "
+          + "; ".join(f"{m} {100 * delta_efficiency([effort[P] for P in POWERS], m, rider_slow_twitch_fractions(66.7)):.1f}"
+                      f" vs {100 * delta_efficiency([effort[P] for P in POWERS], m, rider_slow_twitch_fractions(46.9)):.1f} %"
+                      for m in MODELS))
+    if args.effort_only:
+        return
     print(f"\n## Metabolic cost (cost.kind = 'metabolic', the same model solved and reported)\n")
     print("| model | " + " | ".join(f"{P:.0f} W: P_met (W), GE" for P in POWERS)
           + " | delta efficiency | solve time (s) | max |a_met - a_effort| at 200 W |")
@@ -67,7 +78,8 @@ def main() -> None:
         prev = None
         for P in POWERS:
             sols[P], dt = solve(ProblemSpec(power_W=P, solver=SolverSpec(nodes=args.nodes),
-                                            cost=CostSpec(kind="metabolic", metabolic_model=m)), guess=prev or effort[P])
+                                            cost=CostSpec(kind="metabolic", metabolic_model=m), **extra),
+                                 guess=prev or effort[P])
             prev = sols[P]
             times.append(dt)
         row = [metabolic_summary(sols[P]) for P in POWERS]
@@ -93,7 +105,8 @@ def main() -> None:
             # effort cost: same trajectory for both riders; evaluate with the rider's fractions
             e = metabolic_summary(effort[200.0], m, slow_twitch=rider_slow_twitch_fractions(r.type1_pct_vastus_lateralis))
             sol, _ = solve(ProblemSpec(power_W=200.0, solver=SolverSpec(nodes=args.nodes),
-                                       cost=CostSpec(kind="metabolic", metabolic_model=m)), st=st, guess=effort[200.0])
+                                       cost=CostSpec(kind="metabolic", metabolic_model=m), **extra), st=st,
+                                guess=effort[200.0])
             hl[name] = (e["metabolic_power_W"], metabolic_summary(sol)["metabolic_power_W"], e["gross_efficiency"],
                         metabolic_summary(sol)["gross_efficiency"])
         out["riders"][m] = hl

@@ -110,11 +110,12 @@ def metabolic_summary(sol, model: str | None = None, slow_twitch: Sequence[float
     }
 
 
-def delta_efficiency(solutions: Iterable, model: str | None = None) -> float:
+def delta_efficiency(solutions: Iterable, model: str | None = None,
+                     slow_twitch: Sequence[float] | None = None) -> float:
     """Delta efficiency over solutions at different work rates: the least-squares slope of crank power against
     metabolic power (with two work rates: delta crank power / delta metabolic power). Needs two or more
     distinct work rates."""
-    pts = [metabolic_summary(s, model) for s in solutions]
+    pts = [metabolic_summary(s, model, slow_twitch) for s in solutions]
     if len({round(p["mean_crank_power_W"], 9) for p in pts}) < 2:
         raise ValueError("delta efficiency needs solutions at two or more different work rates")
     crank = np.array([p["mean_crank_power_W"] for p in pts])

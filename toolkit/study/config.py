@@ -1282,13 +1282,14 @@ def _warn_identical_riders(spec: IntensitySpec, riders: list[tuple[str, Rider, s
                                 inten.power_from_intensity(rj, spec.unit, v), rel_tol=1e-12) for v in spec.values):
                 differ = [f.name for f in dataclasses.fields(Rider) if f.name != "name"
                           and getattr(ri, f.name) != getattr(rj, f.name)]
+                fibre = "type1_pct_vastus_lateralis" in differ
+                differ = [f for f in differ if f != "type1_pct_vastus_lateralis"]
                 rep.warn(wj, f"rider {rj.name!r} poses the same problem as {ri.name!r} ({wi}) at every point, so "
                          "their solutions will be identical: the model sees body size, strength and crank power "
                          f"only" + (f", and {', '.join(differ)} does not change the power in unit {spec.unit!r}"
                                     if differ else "")
-                         + ("; fibre type (type1_pct_vastus_lateralis) changes only the reported metabolic power "
-                            "and efficiency unless cost.kind = 'metabolic' or cost.metabolic_weight > 0"
-                            if "type1_pct_vastus_lateralis" in differ else ""))
+                         + ("; their fibre types (type1_pct_vastus_lateralis) change only the reported metabolic "
+                            "power and efficiency, as the cost is not metabolic" if fibre else ""))
                 break
 
 

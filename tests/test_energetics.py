@@ -191,7 +191,10 @@ def test_unit_fractions_are_force_weighted_means():
     vas = (5148.8 * 0.455 + 2747.8 * 0.503 + 1697.4 * 0.543) / (5148.8 + 2747.8 + 1697.4)
     assert f["VAS"] == pytest.approx(vas)
     assert f["SOL"] == pytest.approx(0.803) and f["GMAX"] == pytest.approx(0.55)
-    assert 0.4925 < f["HAMS"] < 0.5425 and 0.507 < f["GAS"] < 0.566
+    ham = (2201.0 * 0.4925 + 591.3 * 0.425 + 1313.2 * 0.5425) / (2201.0 + 591.3 + 1313.2)
+    assert f["HAMS"] == pytest.approx(ham) and 0.507 < f["GAS"] < 0.566
+    assert all(sum(m[1] for m in E.constants()["slow_twitch"][n]["members"]) == pytest.approx(g, abs=0.5)
+               for n, g in {"GMAX": 3337.6, "ILIO": 2447.9, "HAMS": 4105.5, "VAS": 9594.0, "GAS": 4690.6}.items())
 
 
 def test_rider_shift_and_clipping():

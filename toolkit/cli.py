@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--ankle-deg", type=_finite_float, default=None, help="fixed ankle angle (dorsiflexion +)")
     s.add_argument("--heel-drop-deg", type=_finite_float, default=10.0)
     s.add_argument("--heel-drop-window-deg", type=_finite_float, nargs=2, default=None, metavar=("START", "END"))
+    s.add_argument("--heel-drop-mode", choices=["relative", "shift", "absolute"], default="relative",
+                   help="relative (to the free-ankle pattern, default), shift (whole cycle) or absolute (horizontal)")
+    s.add_argument("--heel-drop-ramp-deg", type=_finite_float, default=None)
     s.add_argument("--sole-profile", metavar="CSV",
                    help="prescribed sole angle: CSV with columns crank_angle_deg, sole_angle_deg (--condition prescribed)")
     s.add_argument("--saddle-height-m", type=_finite_float)
@@ -126,6 +129,7 @@ def _bad_input_json(error: str) -> dict:
 # Problem/rider/fit fields -> the solve flag that sets them (so errors name the flag).
 _FLAGS = {"power_W": "--power-W", "cadence_rpm": "--cadence-rpm", "fixed_ankle_deg": "--ankle-deg",
           "heel_drop_deg": "--heel-drop-deg", "heel_drop_window_deg": "--heel-drop-window-deg",
+          "heel_drop_mode": "--heel-drop-mode", "heel_drop_ramp_deg": "--heel-drop-ramp-deg",
           "prescribed_sole_deg": "--sole-profile", "solver.nodes": "--nodes", "solver.multistart": "--multistart",
           "rider.height_m": "--height-m", "rider.mass_kg": "--body-mass-kg", "fit.saddle_height_m": "--saddle-height-m",
           "condition": "--condition", "tendon": "--tendon"}
@@ -234,6 +238,9 @@ def _solve(args) -> int:
             kw["fixed_ankle_deg"] = args.ankle_deg
         if args.heel_drop_window_deg is not None:
             kw["heel_drop_window_deg"] = tuple(args.heel_drop_window_deg)
+        if args.heel_drop_ramp_deg is not None:
+            kw["heel_drop_ramp_deg"] = args.heel_drop_ramp_deg
+        kw["heel_drop_mode"] = args.heel_drop_mode
         if args.sole_profile is not None:
             if args.condition != "prescribed":
                 raise ValueError("--sole-profile: only used with --condition prescribed")

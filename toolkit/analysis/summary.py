@@ -17,6 +17,8 @@ import numpy as np
 
 from ..model.leg import JOINTS
 from ..model.muscles import MUSCLE_NAMES
+from .limits import limits_summary
+from .metabolic import metabolic_summary
 from .pedal import index_of_effectiveness, resultant_force
 from .power import cycle_summary
 
@@ -28,7 +30,8 @@ NEAR_OPTIMAL_REL_TOL = 0.005
 SUMMARY_KEYS = ("success", "status", "condition", "power_W", "cadence_rpm", "mean_crank_power_W", "joint_work_share",
                 "energy_balance_residual", "iterations", "solve_time_s", "nodes", "index_of_effectiveness",
                 "peak_pedal_force_N", "sole_angle_range_deg", "peak_joint_moment_Nm", "joint_work_share_by_action",
-                "net_joint_work_share", "muscle_positive_work_J", "cost", "multistart_spread_pp")
+                "net_joint_work_share", "muscle_positive_work_J", "cost", "multistart_spread_pp",
+                "metabolic_power_W", "gross_efficiency", "joint_range_limits", "heel_drop_bound_active_deg")
 
 
 def _finite(x):
@@ -100,9 +103,12 @@ def solution_summary(sol) -> dict:
            "joint_work_share_by_action": {k: None for k in ACTION_KEYS},
            "net_joint_work_share": {j: None for j in JOINTS},
            "muscle_positive_work_J": {m: None for m in MUSCLE_NAMES}, "cost": _finite(st.objective),
-           "multistart_spread_pp": {j: None for j in JOINTS}}
+           "multistart_spread_pp": {j: None for j in JOINTS}, "metabolic_power_W": None, "gross_efficiency": None,
+           "joint_range_limits": None, "heel_drop_bound_active_deg": None}
     if not st.success:
         out["message"] = st.message
+        if sol.setup.get("largest_heel_drop_deg") is not None:
+            out["largest_heel_drop_deg"] = _finite(sol.setup["largest_heel_drop_deg"])
         out["max_violation"] = _finite(st.max_violation)
         out["worst_constraints"] = [[n, float(v)] for n, v in st.worst_constraints]
         return out
@@ -121,4 +127,7 @@ def solution_summary(sol) -> dict:
         muscle_positive_work_J={k: float(v) for k, v in cs.muscle_positive_work_J.items()},
         multistart_spread_pp=multistart_spread(sol),
     )
+    ms = metabolic_summary(sol)
+    out.update(metabolic_power_W=_finite(ms["metabolic_power_W"]), gross_efficiency=_finite(ms["gross_efficiency"]))
+    out.update(limits_summary(sol))
     return out

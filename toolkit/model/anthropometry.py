@@ -35,7 +35,10 @@ class Rider:
     Uhlrich et al. 2022) or 'pedaling_model' (Park et al. 2022 / Lai et al. 2017 strains).
     strength_scale multiplies every max isometric force.
     passive_strain_scale multiplies every muscle's passive strain e0 (larger = slacker passive fibres).
-    The physiology fields (vo2max_L_min etc.) are only used to convert intensity levels.
+    The physiology fields vo2max_L_min, gross_efficiency, lactate_threshold_pct_vo2max and map_W are only used
+    to convert intensity levels. type1_pct_vastus_lateralis (measured % type I fibres of vastus lateralis, e.g.
+    Coyle et al. 1988) shifts every unit's slow-twitch fraction for the energetics models (None: the reference
+    composition; toolkit.model.energetics.rider_slow_twitch_fractions, docs/energetics.md).
     """
 
     name: str = "default"
@@ -53,6 +56,7 @@ class Rider:
     gross_efficiency: float = 0.21
     lactate_threshold_pct_vo2max: float = 75.0
     map_W: float | None = None
+    type1_pct_vastus_lateralis: float | None = None
 
     def __post_init__(self) -> None:
         if self.sex not in SEXES:
@@ -65,6 +69,9 @@ class Rider:
                              ("muscle_architecture", ARCHITECTURES), ("passive_curves", PASSIVE_CURVES)):
             if getattr(self, key) not in allowed:
                 raise ValueError(f"rider.{key}: {getattr(self, key)!r} (allowed: {', '.join(allowed)})")
+        t1 = self.type1_pct_vastus_lateralis
+        if t1 is not None and not (5.0 <= t1 <= 95.0):
+            raise ValueError(f"rider.type1_pct_vastus_lateralis: {t1} (allowed: 5-95 %)")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import casadi as ca
 import numpy as np
 
 from .anthropometry import Rider
+from .energetics import rider_slow_twitch_fractions
 from .parameters import data_text, model_parameters, read_csv_rows
 
 SLACK_WIDTH_M = 1e-3
@@ -84,6 +85,13 @@ class MuscleParameters:
     specific_tension: np.ndarray
     density: np.ndarray
     max_force_set: str
+    # Slow-twitch (type I) fibre fraction per unit for the energetics models, after the rider's shift.
+    slow_twitch_fraction: np.ndarray | None = None
+
+    @property
+    def mass(self) -> np.ndarray:
+        """Muscle mass (kg) = volume x density (the energetics models' m)."""
+        return self.volume * self.density
 
     def as_vector(self) -> np.ndarray:
         """Flattened parameter vector for casadi functions (order: PARAM_FIELDS, muscle-major within field)."""
@@ -139,6 +147,7 @@ def muscle_parameters(rider: Rider, geometry_scale: float) -> MuscleParameters:
         specific_tension=col("specific_tension_Pa"),
         density=col("density_kg_m3"),
         max_force_set=rider.max_force_set,
+        slow_twitch_fraction=rider_slow_twitch_fractions(rider.type1_pct_vastus_lateralis),
     )
 
 

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..model.energetics import DEFAULT_MODEL as DEFAULT_METABOLIC_MODEL
+from ..model.energetics import MODELS as METABOLIC_MODELS
 from ..model.muscles import MUSCLE_NAMES
 from .heel_drop import HEEL_DROP_MODES
 
 CONDITIONS = ("free", "fixed", "heel_drop", "prescribed")
-COST_KINDS = ("activation", "stress")
+COST_KINDS = ("activation", "stress", "metabolic")
 LOADS = ("isokinetic", "inertial")
 TENDONS = ("rigid", "compliant")
 
@@ -18,7 +20,13 @@ class CostSpec:
     sum_i w_i * v_i * (F_i / F_max,i)**2 (kind 'stress': muscle stress / specific tension), with v_i the
     muscle volume over the mean volume when volume_weighted, else 1, plus regularization:
     excitation_rate_weight * [mean (e - a)^2 + 30 x mean squared excitation change between neighbouring nodes
-    (damps the trapezoidal rule's node-to-node sawtooth)] and sole_accel_weight * mean (d2 phi / d theta2)^2."""
+    (damps the trapezoidal rule's node-to-node sawtooth)] and sole_accel_weight * mean (d2 phi / d theta2)^2.
+
+    kind 'metabolic': the effort term is sum_i w_i Edot_i / body mass (W/kg; one leg's muscle metabolic power
+    by metabolic_model, per kg of body mass, so the cost does not grow with rider size; basal is constant and left
+    out). Mixed cost: with kind 'activation' or 'stress' and metabolic_weight > 0, the effort is
+    effort + metabolic_weight * sum_i w_i Edot_i / body mass. metabolic_model ('umberger2003', 'umberger2010',
+    'uchida2016', 'bhargava2004'; toolkit.model.energetics) is also the model that metabolic_summary reports."""
 
     kind: str = "activation"
     # Cubed activation by default: steady pedaling is an endurance task, and the sum of cubed muscle stress or
@@ -30,10 +38,16 @@ class CostSpec:
     weights: dict[str, float] = field(default_factory=dict)
     excitation_rate_weight: float = 1e-3
     sole_accel_weight: float = 1e-4
+    metabolic_model: str = DEFAULT_METABOLIC_MODEL
+    metabolic_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if self.kind not in COST_KINDS:
             raise ValueError(f"cost.kind: {self.kind!r} (allowed: {', '.join(COST_KINDS)})")
+        if self.metabolic_model not in METABOLIC_MODELS:
+            raise ValueError(f"cost.metabolic_model: {self.metabolic_model!r} (allowed: {', '.join(METABOLIC_MODELS)})")
+        if not (0.0 <= self.metabolic_weight <= 1000.0):
+            raise ValueError(f"cost.metabolic_weight: {self.metabolic_weight} (allowed: 0-1000)")
         if self.exponent not in (2, 3):
             raise ValueError(f"cost.exponent: {self.exponent} (allowed: 2, 3)")
         bad = set(self.weights) - set(MUSCLE_NAMES)
@@ -41,6 +55,11 @@ class CostSpec:
             raise ValueError(f"cost.weights: unknown muscles {sorted(bad)} (allowed: {', '.join(MUSCLE_NAMES)})")
         if any(w < 0 for w in self.weights.values()):
             raise ValueError("cost.weights: weights must be >= 0")
+
+    @property
+    def metabolic_in_cost(self) -> bool:
+        """True when the NLP contains the metabolic-rate expressions (kind 'metabolic' or a mixed cost)."""
+        return self.kind == "metabolic" or self.metabolic_weight > 0
 
     def weight_vector(self) -> list[float]:
         return [float(self.weights.get(n, 1.0)) for n in MUSCLE_NAMES]

@@ -64,7 +64,8 @@ class PedalingSolver:
             omega=spec.omega, power=spec.power_W, leg=setup.leg_params, mus=setup.muscle_params, weights=w,
             tau_act=mus.tau_act, tau_deact=mus.tau_deact, fixed_ankle=math.radians(spec.fixed_ankle_deg),
             fourier=four, reg=[spec.cost.excitation_rate_weight, spec.cost.sole_accel_weight],
-            flywheel=spec.flywheel_inertia_kgm2)
+            flywheel=spec.flywheel_inertia_kgm2, slow_twitch=mus.slow_twitch_fraction, muscle_mass=mus.mass,
+            body_mass=setup.rider.mass_kg, metabolic_weight=spec.cost.metabolic_weight)
 
     def reference_solution(self, setup: Setup, spec: ProblemSpec) -> Solution:
         """The free-ankle solution a relative or shift heel drop is measured against: the same rider, fit, power,
@@ -181,7 +182,10 @@ def describe_setup(setup: Setup) -> dict:
         "segments": asdict(setup.segments),
         "muscles": {n: {"max_force_N": float(mus.max_force[i]), "optimal_fiber_length_m": float(mus.optimal_fiber_length[i]),
                         "tendon_slack_length_m": float(mus.tendon_slack_length[i]), "pennation_rad": float(mus.pennation[i]),
-                        "passive_strain_at_one": float(mus.passive_strain[i])}
+                        "passive_strain_at_one": float(mus.passive_strain[i]),
+                        "max_velocity_lopt_per_s": float(mus.max_velocity[i]),
+                        "specific_tension_Pa": float(mus.specific_tension[i]), "density_kg_m3": float(mus.density[i]),
+                        "slow_twitch_fraction": float(mus.slow_twitch_fraction[i])}
                     for i, n in enumerate(MUSCLE_NAMES)},
         "max_force_set": mus.max_force_set,
         "leg_params": setup.leg_params.tolist(),

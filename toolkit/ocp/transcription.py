@@ -25,7 +25,8 @@ import casadi as ca
 import numpy as np
 
 from ..model.leg import LegModel, joint_ranges_rad
-from ..model.muscles import MUSCLE_NAMES, activation_rate
+from ..model import energetics
+from ..model.muscles import MUSCLE_NAMES, activation_rate, active_force_length
 from .heel_drop import sole_upper_bound
 from .problem import ProblemSpec
 
@@ -46,7 +47,8 @@ class ParLayout:
     def __init__(self, n_leg: int, n_mus: int):
         sizes = [("omega", 1), ("power", 1), ("leg", n_leg), ("mus", n_mus), ("weights", NM), ("tau_act", NM),
                  ("tau_deact", NM), ("fixed_ankle", 1), ("fourier", 2 * FOURIER_ORDER + 1), ("reg", 2),
-                 ("flywheel", 1)]
+                 ("flywheel", 1), ("slow_twitch", NM), ("muscle_mass", NM), ("body_mass", 1),
+                 ("metabolic_weight", 1)]
         self.slices: dict[str, slice] = {}
         i = 0
         for name, n in sizes:
@@ -100,6 +102,7 @@ class Transcription:
     nodes: int
     tendon: str = "rigid"
     load: str = "isokinetic"
+    metabolic_model: str = ""  # energetics model in the cost ('' = none; kind 'metabolic' or a mixed cost)
 
     @property
     def inertial(self) -> bool:
@@ -169,9 +172,20 @@ class Transcription:
         w = L.get(par, "weights")
         if self.cost_kind == "activation":
             effort = ca.dot(w, a ** self.exponent)
-        else:
+        elif self.cost_kind == "stress":
             fmax = pm[0:NM]
             effort = ca.dot(w, (F / fmax) ** 2)
+        else:
+            effort = 0
+        if self.metabolic_model:
+            # Metabolic power of this leg's muscles per kg of body mass (W/kg): the whole effort for kind
+            # 'metabolic', else added with weight metabolic_weight (mixed cost). docs/energetics.md.
+            fmax, lopt, vmax = pm[0:NM], pm[NM:2 * NM], pm[4 * NM:5 * NM]
+            edot = energetics.rates_function(self.metabolic_model)(
+                e, a, lm, vm, active_force_length(lm / lopt), act, pas, fmax, lopt, vmax,
+                L.get(par, "muscle_mass"), L.get(par, "slow_twitch"))[4]
+            metabolic = ca.dot(w, edot) / L.get(par, "body_mass")
+            effort = metabolic if self.cost_kind == "metabolic" else effort + L.get(par, "metabolic_weight") * metabolic
         reg = L.get(par, "reg")
         cost = effort + reg[0] * ca.sumsqr(e - a) + reg[1] * ddphi**2
         deriv = ca.vertcat(*([dphi, ddphi] if self.mode == "free" else []), adot / omega,
@@ -336,4 +350,5 @@ def heel_drop_nodes(theta: np.ndarray, spec: ProblemSpec) -> np.ndarray:
 
 def transcription_key(spec: ProblemSpec) -> tuple:
     mode = "free" if spec.condition in ("free", "heel_drop") else spec.condition
-    return (mode, spec.cost.kind, spec.cost.exponent, spec.solver.nodes, spec.tendon, spec.load)
+    return (mode, spec.cost.kind, spec.cost.exponent, spec.solver.nodes, spec.tendon, spec.load,
+            spec.cost.metabolic_model if spec.cost.metabolic_in_cost else "")

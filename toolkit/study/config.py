@@ -30,7 +30,8 @@ from ..model.bikefit import SADDLE_RULES, BikeFit
 from ..model.muscles import MUSCLE_NAMES
 from ..model.parameters import model_parameters
 from ..ocp.heel_drop import HEEL_DROP_MODES
-from ..ocp.problem import CONDITIONS, COST_KINDS, LOADS, TENDONS, CostSpec, ProblemSpec, SolverSpec
+from ..ocp.problem import (CONDITIONS, COST_KINDS, LOADS, METABOLIC_MODELS, TENDONS, CostSpec, ProblemSpec,
+                           SolverSpec)
 from . import intensity as inten
 
 __all__ = [
@@ -264,6 +265,10 @@ _RIDER_KEYS: tuple[Key, ...] = (
         "strain e0 (larger = slacker passive fibres).", "-", 0.2, 5.0),
     Key("muscle_force_scale", "muscles", {}, "Per-muscle multipliers of the max isometric force (after "
         "strength_scale); muscles not listed keep 1.", "-", 0.0, 5.0, lo_open=True),
+    Key("type1_pct_vastus_lateralis", "float", _RIDER.type1_pct_vastus_lateralis, "Measured type I fibre "
+        "percentage of vastus lateralis; shifts every unit's slow-twitch fraction by the difference to the "
+        "reference (45.5 %, clipped to 5-95 %), which changes metabolic power and efficiency (docs/energetics.md); "
+        "unset: the reference composition.", "%", 5.0, 95.0, default_text="unset"),
 )
 
 _PROFILE_KEY = Key("profile", "str", None, "A rider profile from toolkit/study/data/riders.toml; keys given "
@@ -365,7 +370,14 @@ SCHEMA: dict[str, Section] = {s.name: s for s in (
     )),
     Section("cost", "The optimal-control cost (toolkit.ocp.problem.CostSpec).", (
         Key("kind", "str", _default(CostSpec, "kind"), "'activation': sum w_i v_i a_i^exponent; 'stress': "
-            "sum w_i v_i (F_i/Fmax_i)^2.", choices=COST_KINDS),
+            "sum w_i v_i (F_i/Fmax_i)^2; 'metabolic': sum w_i Edot_i / body mass (W/kg, metabolic_model).",
+            choices=COST_KINDS),
+        Key("metabolic_model", "str", _default(CostSpec, "metabolic_model"), "Muscle energetics model of the "
+            "metabolic cost and of the reported metabolic power and efficiency (docs/energetics.md).",
+            choices=METABOLIC_MODELS),
+        Key("metabolic_weight", "float", _default(CostSpec, "metabolic_weight"), "Mixed cost: with kind "
+            "'activation' or 'stress', adds this x sum w_i Edot_i / body mass (W/kg) to the effort.", "-", 0.0,
+            1000.0),
         Key("exponent", "int", _default(CostSpec, "exponent"), "Activation exponent.", choices=(2, 3)),
         Key("volume_weighted", "bool", _default(CostSpec, "volume_weighted"), "Weight each muscle by its volume "
             "over the mean volume."),
@@ -1282,21 +1294,28 @@ _MODEL_RIDER_FIELDS = ("height_m", "mass_kg", "sex", "max_force_set", "strength_
                        "muscle_force_scale")
 
 
-def _warn_identical_riders(spec: IntensitySpec, riders: list[tuple[str, Rider, set[str]]], rep: _Report) -> None:
+def _warn_identical_riders(spec: IntensitySpec, riders: list[tuple[str, Rider, set[str]]], rep: _Report,
+                           metabolic_cost: bool = False) -> None:
     """Warn when two riders pose the same problems at every point: the model sees body size, strength and the
-    converted power only, so riders that differ in nothing else give identical solutions."""
+    converted power only (and fibre type when the cost is metabolic), so riders that differ in nothing else
+    give identical solutions (fibre type still changes the reported metabolic power and efficiency)."""
+    fields = _MODEL_RIDER_FIELDS + (("type1_pct_vastus_lateralis",) if metabolic_cost else ())
     for j, (wj, rj, _) in enumerate(riders):
         for wi, ri, _ in riders[:j]:
-            if any(getattr(ri, f) != getattr(rj, f) for f in _MODEL_RIDER_FIELDS):
+            if any(getattr(ri, f) != getattr(rj, f) for f in fields):
                 continue
             if all(math.isclose(inten.power_from_intensity(ri, spec.unit, v),
                                 inten.power_from_intensity(rj, spec.unit, v), rel_tol=1e-12) for v in spec.values):
                 differ = [f.name for f in dataclasses.fields(Rider) if f.name != "name"
                           and getattr(ri, f.name) != getattr(rj, f.name)]
+                fibre = "type1_pct_vastus_lateralis" in differ
+                differ = [f for f in differ if f != "type1_pct_vastus_lateralis"]
                 rep.warn(wj, f"rider {rj.name!r} poses the same problem as {ri.name!r} ({wi}) at every point, so "
                          "their solutions will be identical: the model sees body size, strength and crank power "
                          f"only" + (f", and {', '.join(differ)} does not change the power in unit {spec.unit!r}"
-                                    if differ else ""))
+                                    if differ else "")
+                         + ("; their fibre types (type1_pct_vastus_lateralis) change only the reported metabolic "
+                            "power and efficiency, as the cost is not metabolic" if fibre else ""))
                 break
 
 
@@ -1398,8 +1417,6 @@ def load_experiment(path: str | os.PathLike, overrides: Iterable[str] = (), *, c
     if intensity is not None and riders is not None:
         if not _intensity_vs_riders(intensity, riders, (raw.get("intensity") or {}).get("values"), rep):
             intensity = None
-        else:
-            _warn_identical_riders(intensity, riders, rep)
 
     cost = solver = output = None
     cost_vals = _simple_section(raw, "cost", rep)
@@ -1408,6 +1425,8 @@ def load_experiment(path: str | os.PathLike, overrides: Iterable[str] = (), *, c
             cost = CostSpec(**cost_vals)
         except (TypeError, ValueError) as e:
             rep.error("cost", f"rejected by the model: {e}")
+    if intensity is not None and riders is not None:
+        _warn_identical_riders(intensity, riders, rep, cost is not None and cost.metabolic_in_cost)
     solver_vals = _simple_section(raw, "solver", rep)
     if solver_vals is not None:
         try:

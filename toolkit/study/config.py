@@ -685,6 +685,17 @@ def _profiles_file_label() -> str:
         return f"{PROFILES_PACKAGE}/{PROFILES_FILE}"
 
 
+def rider_profile(name: str) -> Rider:
+    """The packaged rider profile `name` (toolkit/study/data/riders.toml) as a Rider."""
+    problems: list[str] = []
+    profiles = _load_profiles(problems)
+    if problems:
+        raise ValueError("; ".join(problems))
+    if name not in profiles:
+        raise ValueError(f"rider: unknown profile {name!r} (allowed: {', '.join(profiles)})")
+    return Rider(name=name, **profiles[name])
+
+
 def _load_profiles(rep_problems: list[str] | None = None) -> dict[str, dict[str, Any]]:
     """Validated profile values {name: {key: value}} (description/source dropped). Problems of the packaged
     file are appended to rep_problems (with the packaged file's path as FILE)."""
@@ -1377,17 +1388,19 @@ def _check_placement(riders, fits, rep: _Report) -> None:
                 rep.error(key, f"{what} (rider {rider.name!r}, fit {fname!r})", allowed)
 
 
-def load_experiment(path: str | os.PathLike, overrides: Iterable[str] = (), *, check_fit: bool = False
-                    ) -> Experiment:
+def load_experiment(path: str | os.PathLike, overrides: Iterable[str] = (), *, check_fit: bool = False,
+                    data: dict | None = None) -> Experiment:
     """Read, override, validate and build an experiment; raise ConfigError with every problem found.
 
     overrides: 'KEY=VALUE' strings (--set), KEY dotted (intensity.values, riders[1].mass_kg,
     cost.weights.VAS), VALUE a TOML value or a bare string. check_fit: also place every rider on every fit
-    (builds the leg model, ~1 s) so an unreachable saddle is reported before solving.
+    (builds the leg model, ~1 s) so an unreachable saddle is reported before solving. data: the parsed TOML
+    content instead of reading `path` (which then only names the source in messages and anchors relative paths).
     """
     path = Path(path)
     rep = _Report(str(path))
-    raw = _read_toml(path, rep)
+    # `data`: an already parsed config (the Python API's load_experiment(dict)); `path` then only names it.
+    raw = _read_toml(path, rep) if data is None else __import__("copy").deepcopy(data)
     if raw is None:
         raise ConfigError(rep.problems)
     overrides = tuple(overrides or ())

@@ -583,3 +583,15 @@ def file_info(path) -> dict[str, Any]:
     """Root attributes of a result file (schema, version, times, toolkit version, git commit)."""
     with _Reader(path) as f:
         return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in f.attrs.items()}
+
+
+def open_result(path) -> _Reader:
+    """`with open_result(path) as f:` the result file as a read-only h5py.File (checked root, shared lock, any
+    leftover journal laid over it); ResultFileError with a one-line reason otherwise."""
+    return _Reader(path)
+
+
+def recover(path) -> None:
+    """Apply (or drop, when incomplete) a journal left by a writer that was killed; call before moving or
+    copying a result file with other tools."""
+    journal.recover(path)

@@ -90,3 +90,141 @@ def test_disk_full_exit_3_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.undo()
     assert run_main(str(cfg), overrides=["solver.nodes=16"], resume=True) == 0  # space freed: resumes
     assert len(hdf5.list_points(result)) == 2
+
+
+# ------------------------------------------------------------------------------------------- 5: up-front checks
+
+def _cfg(tmp_path, text: str) -> Path:
+    p = tmp_path / "c.toml"
+    p.write_text('[experiment]\nname = "c"\n[solver]\nnodes = 16\n' + text)
+    return p
+
+
+@pytest.mark.parametrize("text, key, what", [
+    ('[output]\ndir = "a\\u0000b"\n', "output.dir", "NUL byte"),
+    (f'[output]\ndir = "{"d" * 300}"\n', "output.dir", "300 bytes"),
+    ('[output]\ndir = "/proc/toolkit/out"\n', "output.dir", "not writable"),
+    (f'[fit]\nname = "{"f" * 300}"\n', "fit.name", "300 characters"),
+    ('[conditions]\nankle = ["fixed"]\nfixed_ankle_deg = 30\n', "conditions.fixed_ankle_deg", "cannot be held"),
+])
+def test_validate_rejects_what_would_fail_at_run_time(tmp_path, capsys, text, key, what):
+    from toolkit.study.config import validate_main
+
+    assert validate_main(str(_cfg(tmp_path, text))) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"{tmp_path / 'c.toml'}: {key}: ") and what in err[0], err
+    assert "(allowed: " in err[0] and "\0" not in err[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.toml"]
+
+
+def test_long_experiment_name_and_bad_out_flag(tmp_path, capsys):
+    from toolkit.study.config import validate_main
+
+    p = tmp_path / "c.toml"
+    p.write_text(f'[experiment]\nname = "{"e" * 300}"\n')
+    assert validate_main(str(p)) == 2
+    assert "experiment.name: a name of 300 characters" in capsys.readouterr().err
+    good = write_config(tmp_path, "good")
+    for out, what in ((str(tmp_path / "x\0y"), "NUL byte"), (str(good), "not a directory"),
+                      ("/proc/toolkit", "not writable")):
+        assert run_main(str(good), out=out) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("--out: ") and what in err[0], err
+
+
+def test_reachable_fixed_ankle_passes(tmp_path):
+    exp = load_experiment(_cfg(tmp_path, '[conditions]\nankle = ["fixed"]\nfixed_ankle_deg = -15\n'), check_fit=True)
+    assert exp.points()[0].spec.fixed_ankle_deg == -15
+
+
+# ------------------------------------------------------------------------------------------- 6: no tracebacks
+
+def test_fifo_and_deep_toml(tmp_path, capsys):
+    import os
+
+    from toolkit.study.config import validate_main
+
+    fifo = tmp_path / "cfg.toml"
+    os.mkfifo(fifo)
+    assert validate_main(str(fifo)) == 2  # does not block
+    assert "FIFO" in capsys.readouterr().err
+    deep = tmp_path / "deep.toml"
+    deep.write_text('[intensity]\nvalues = ' + "[" * 2000 + "]" * 2000 + "\n")
+    assert validate_main(str(deep)) == 2
+    assert "nested too deeply" in capsys.readouterr().err
+    ok = write_config(tmp_path, "ok")
+    assert validate_main(str(ok), ["intensity.values=" + "[" * 2000 + "]" * 2000]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("--set: intensity.values: ")
+
+
+@pytest.fixture(scope="module")
+def stored(solver, setup, tmp_path_factory):
+    from toolkit.ocp.problem import ProblemSpec, SolverSpec
+
+    sol = solver.solve(setup, ProblemSpec(power_W=200, solver=SolverSpec(nodes=16)))
+    path = tmp_path_factory.mktemp("h5") / "good.h5"
+    hdf5.write_solution(path, "p", sol)
+    return path
+
+
+def _damaged(stored, tmp_path, how) -> Path:
+    import shutil
+
+    import h5py
+    import numpy as np
+
+    path = tmp_path / f"{how}.h5"
+    shutil.copy(stored, path)
+    with h5py.File(path, "a") as f:
+        g = f["points/p"]
+        if how == "schema_array":
+            f.attrs["schema"] = np.array([1, 2, 3])
+        elif how == "version_text":
+            f.attrs["schema_version"] = "one"
+        elif how == "version_float":
+            f.attrs["schema_version"] = 1.5
+        elif how == "arrays_dataset":
+            del g["arrays"]
+            g["arrays"] = np.zeros(3)
+        elif how == "no_theta":
+            del g["arrays/theta"]
+        elif how == "points_dataset":
+            del f["points"]
+            f["points"] = np.zeros(2)
+    return path
+
+
+@pytest.mark.parametrize("how", ["schema_array", "version_text", "version_float", "arrays_dataset", "no_theta",
+                                 "points_dataset"])
+def test_damaged_result_files_exit_2_everywhere(stored, tmp_path, capsys, how):
+    from toolkit.io.commands import export_main, plot_main, show_main
+
+    path = _damaged(stored, tmp_path, how)
+    for run in (lambda: show_main(path), lambda: plot_main(path, tmp_path / "figs", point_figures=False),
+                lambda: export_main(path, tmp_path / "sto")):
+        assert run() == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"{path}: -: "), err
+    assert not (tmp_path / "figs").exists() and not (tmp_path / "sto").exists()
+
+
+def test_bad_output_targets_and_broken_pipe(stored, tmp_path, capsys):
+    import subprocess
+
+    from toolkit.io.commands import export_main, plot_main
+
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for run, flag in ((lambda o: plot_main(stored, o, point_figures=False), "--out"),
+                      (lambda o: export_main(stored, o), "--sto")):
+        for target in (afile, Path("/proc/toolkit_out")):
+            assert run(target) == 2
+            err = capsys.readouterr().err.strip().splitlines()
+            assert len(err) == 1 and err[0].startswith(f"{flag}: {target}: "), err
+    assert afile.read_text() == "x"
+    repo = Path(__file__).resolve().parents[1]
+    cmd = f"{sys.executable} -m toolkit show {stored} | true; exit ${{PIPESTATUS[0]}}"  # reader already gone
+    r = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, cwd=repo,
+                       env={"PYTHONPATH": str(repo), "PATH": "/usr/bin:/bin"})
+    assert r.returncode == 0 and "Traceback" not in r.stderr and "BrokenPipe" not in r.stderr, r.stderr

@@ -145,12 +145,13 @@ class _Reader:
 
     def __enter__(self):
         try:
-            if not self.path.exists():
-                raise ResultFileError("file not found")
-            if not self.path.is_file():
-                raise ResultFileError("not a file")
-        except OSError as e:  # a name too long, a path through a file, no permission
-            raise ResultFileError(f"cannot be accessed ({e.strerror or e})") from None
+            exists, is_file = self.path.exists(), self.path.is_file()
+        except (OSError, ValueError) as e:  # a name too long, a NUL byte, no permission
+            raise ResultFileError(f"cannot be accessed ({getattr(e, 'strerror', None) or e})") from None
+        if not exists:
+            raise ResultFileError("file not found")
+        if not is_file:
+            raise ResultFileError("not a file")
         h5py = _h5py()
         try:
             self._stack.enter_context(journal.shared_lock(self.path))
@@ -478,6 +479,14 @@ class FailureRecord:
     created_utc: str = ""
 
 
+def _members(f, name: str):
+    """The /points or /failures group of an open file, None when absent; ResultFileError when not a group."""
+    g = f.get(name)
+    if g is not None and not isinstance(g, _h5py().Group):
+        raise ResultFileError(f"/{name} is not a group")
+    return g
+
+
 def _attr_str(g, name: str, default: str = "") -> str:
     v = g.attrs.get(name, default)
     return v.decode() if isinstance(v, bytes) else str(v)
@@ -502,9 +511,33 @@ def _read_group_solution(g) -> Solution:
         setup = setup_from_json(_attr_str(g, "setup_json"))
     except (json.JSONDecodeError, TypeError, KeyError) as e:
         raise ResultFileError(f"point {_attr_str(g, 'key')!r}: unreadable metadata ({e})") from None
-    arrays = {name: np.array(ds[()]) for name, ds in g["arrays"].items()}
-    decision = np.array(g["decision"][()]) if "decision" in g else None
+    arrays, decision = _read_arrays(g)
     return Solution(spec, stats, setup, arrays, decision=decision, sealed=False)
+
+
+def _read_arrays(g) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+    """The arrays (and decision vector) of a point group, checked: a group of numeric datasets with theta."""
+    h5py = _h5py()
+    key = _attr_str(g, "key")
+    a = g.get("arrays")
+    if not isinstance(a, h5py.Group):
+        raise ResultFileError(f"point {key!r}: 'arrays' is {'missing' if a is None else 'not a group'}")
+    arrays = {}
+    for name, ds in a.items():
+        if not isinstance(ds, h5py.Dataset) or ds.dtype.kind not in "fiub":
+            raise ResultFileError(f"point {key!r}: arrays/{name} is not a numeric dataset")
+        arrays[name] = np.array(ds[()])
+    theta = arrays.get("theta")
+    if theta is None or theta.ndim != 1 or theta.size < 2:
+        raise ResultFileError(f"point {key!r}: arrays/theta (the crank angles of the nodes) is "
+                              f"{'missing' if theta is None else 'not a 1-D array of nodes'}")
+    for name, arr in arrays.items():
+        if arr.ndim == 0 or arr.shape[-1] != theta.size:
+            raise ResultFileError(f"point {key!r}: arrays/{name} has shape {arr.shape}, not (..., {theta.size})")
+    d = g.get("decision")
+    if d is not None and not (isinstance(d, h5py.Dataset) and d.dtype.kind in "fiu"):
+        raise ResultFileError(f"point {key!r}: 'decision' is not a numeric dataset")
+    return arrays, (np.array(d[()]) if d is not None else None)
 
 
 def write_experiment(path, config: Mapping[str, Any]) -> None:
@@ -524,20 +557,20 @@ def read_experiment(path) -> dict[str, Any] | None:
 def list_points(path) -> list[str]:
     """Keys of the stored points, in insertion order."""
     with _Reader(path) as f:
-        g = f.get("points")
+        g = _members(f, "points")
         return [_attr_str(g[n], "key") for n in g] if g is not None else []
 
 
 def read_solution(path, key: str) -> Solution:
     """The stored Solution of one point (equal to the one written)."""
     with _Reader(path) as f:
-        return _read_group_solution(_find(f.get("points"), key, "point"))
+        return _read_group_solution(_find(_members(f, "points"), key, "point"))
 
 
 def read_point(path, key: str) -> StoredPoint:
     """One point with its labels, cycle summary and provenance."""
     with _Reader(path) as f:
-        return _stored(_find(f.get("points"), key, "point"))
+        return _stored(_find(_members(f, "points"), key, "point"))
 
 
 def _stored(g) -> StoredPoint:
@@ -552,21 +585,21 @@ def _stored(g) -> StoredPoint:
 def read_all(path) -> dict[str, Solution]:
     """Every stored point: key -> Solution, in insertion order."""
     with _Reader(path) as f:
-        g = f.get("points")
+        g = _members(f, "points")
         return {_attr_str(g[n], "key"): _read_group_solution(g[n]) for n in g} if g is not None else {}
 
 
 def read_points(path) -> dict[str, StoredPoint]:
     """Every stored point with labels, summary and provenance: key -> StoredPoint."""
     with _Reader(path) as f:
-        g = f.get("points")
+        g = _members(f, "points")
         return {_attr_str(g[n], "key"): _stored(g[n]) for n in g} if g is not None else {}
 
 
 def read_failures(path) -> dict[str, FailureRecord]:
     """Failed solves recorded in /failures: key -> FailureRecord."""
     with _Reader(path) as f:
-        g = f.get("failures")
+        g = _members(f, "failures")
         out = {}
         for n in (g if g is not None else []):
             a = g[n]

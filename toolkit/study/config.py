@@ -30,7 +30,9 @@ from ..model.bikefit import SADDLE_RULES, BikeFit
 from ..model.muscles import MUSCLE_NAMES
 from ..model.parameters import model_parameters
 from ..ocp.problem import CONDITIONS, COST_KINDS, LOADS, TENDONS, CostSpec, ProblemSpec, SolverSpec
+from ..io.paths import directory_problem, shown
 from . import intensity as inten
+from .checks import check_requests, read_config_bytes, toml_loads
 
 __all__ = [
     "MAX_POINTS", "SCHEMA", "ConfigError", "Key", "Section", "ConditionsSpec", "IntensitySpec", "OutputSpec",
@@ -42,7 +44,7 @@ __all__ = [
 MAX_POINTS = 2000
 #: Largest crank power (W) an intensity may convert to (ProblemSpec accepts 0 < P <= 1500 W).
 MAX_POWER_W = 1500.0
-NAME_PATTERN = r"[A-Za-z0-9_-]+"
+NAME_PATTERN = r"[A-Za-z0-9_-]{1,64}"  # names make file names: keep them short
 _NAME_RE = re.compile(NAME_PATTERN + r"\Z")
 PROFILES_PACKAGE = "toolkit.study.data"
 PROFILES_FILE = "riders.toml"
@@ -131,7 +133,7 @@ class Key:
         if self.choices is not None:
             parts.append(", ".join(str(c) for c in self.choices))
         if self.pattern:
-            parts.append(f"letters, digits, '_' and '-' ({NAME_PATTERN})")
+            parts.append(f"letters, digits, '_' and '-', at most 64 ({NAME_PATTERN})")
         rng = _range_text(self.lo, self.hi, self.lo_open, self.hi_open, self.unit)
         if rng:
             parts.append(("an even integer " if self.even else "") + rng)
@@ -495,7 +497,8 @@ def _check_str(key: Key, v: Any, where: str, rep: _Report, choices=None) -> Any:
         rep.error(where, f"{v!r} is not allowed{_suggest(v, choices)}", ", ".join(map(str, choices)))
         return _MISSING
     if key.pattern and not _NAME_RE.match(v):
-        rep.error(where, f"{v!r} is not a valid name", key.allowed())
+        rep.error(where, f"{v!r} is not a valid name" if len(v) <= 64 else f"a name of {len(v)} characters",
+                  key.allowed())
         return _MISSING
     return v
 
@@ -853,16 +856,9 @@ class Experiment:
 
 def _read_toml(path: Path, rep: _Report) -> dict[str, Any] | None:
     allowed = "a readable UTF-8 TOML file"
-    try:
-        if path.is_dir():
-            rep.error("-", "is a directory, not a file", allowed)
-            return None
-        data = path.read_bytes()
-    except FileNotFoundError:
-        rep.error("-", "no such file", allowed)
-        return None
-    except OSError as e:
-        rep.error("-", f"cannot read the file: {e.strerror or e}", allowed)
+    data, why = read_config_bytes(path)  # never blocks on a FIFO; directories, devices refused
+    if why:
+        rep.error("-", why, allowed)
         return None
     try:
         text = data.decode("utf-8")
@@ -873,7 +869,7 @@ def _read_toml(path: Path, rep: _Report) -> dict[str, Any] | None:
         return None
     text = text.removeprefix("\ufeff")
     try:
-        return tomllib.loads(text)
+        return toml_loads(text)
     except tomllib.TOMLDecodeError as e:
         rep.error("-", f"TOML syntax error: {e}", "TOML 1.0 syntax, https://toml.io")
         return None
@@ -902,7 +898,7 @@ def parse_override(text: str) -> tuple[list[tuple[str, int | None]], Any]:
 def _parse_value(text: str) -> Any:
     s = text.strip()
     try:
-        doc = tomllib.loads(f"v = {s}")
+        doc = toml_loads(f"v = {s}")
         if set(doc) == {"v"}:
             return doc["v"]
     except tomllib.TOMLDecodeError:
@@ -1289,20 +1285,10 @@ def _output(vals: dict[str, Any], base_dir: Path, rep: _Report) -> OutputSpec | 
         rep.error("output.dir", "is empty", SCHEMA["output"].key("dir").allowed())
         return None
     d = Path(os.path.expanduser(text))
-    out = d if d.is_absolute() else base_dir / d
-    out = Path(os.path.abspath(out))
-    p = out
-    while not p.exists() and p != p.parent:
-        p = p.parent
-    try:
-        is_dir = p.is_dir()
-    except OSError:
-        is_dir = False
-    if not is_dir:
-        rep.error("output.dir", f"{out}: {p} exists and is not a directory", SCHEMA["output"].key("dir").allowed())
-        return None
-    if not os.access(p, os.W_OK | os.X_OK):
-        rep.error("output.dir", f"{out}: {p} is not writable", SCHEMA["output"].key("dir").allowed())
+    out = Path(os.path.abspath(d if d.is_absolute() else base_dir / d))
+    why = directory_problem(out)  # NUL byte, name too long, a file in the way, not writable (toolkit.io.paths)
+    if why:
+        rep.error("output.dir", f"{shown(out)}: {why}", SCHEMA["output"].key("dir").allowed())
         return None
     return OutputSpec(dir=out, figures=vals.get("figures", True), sto=vals.get("sto", False))
 
@@ -1420,6 +1406,8 @@ def load_experiment(path: str | os.PathLike, overrides: Iterable[str] = (), *, c
     except (TypeError, ValueError) as e:
         rep.error("-", f"a point was rejected by the problem spec: {e}")
         raise ConfigError(rep.problems, rep.warnings) from None
+    if check_fit and (check_requests(exp, _leg_model(), rep) or rep.problems):
+        raise ConfigError(rep.problems, rep.warnings)
     return exp
 
 

@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from ..io import hdf5
+from ..io.paths import directory_problem, shown
 from ..ocp.problem import ProblemSpec
 from .config import ConfigError, Experiment, Point, load_experiment
 from .executors import ChainTask, ExecutorUnavailable, PointResult, PointTask, make_executor
@@ -559,8 +560,9 @@ def run_main(config, out=None, jobs: int = 1, executor: str = "local", scheduler
         ex = make_executor(executor, jobs, scheduler)
     except ExecutorUnavailable as e:
         problems.append(str(e))
-    if out is not None and Path(out).exists() and not Path(out).is_dir():
-        problems.append(f"--out: {out} exists and is not a directory (allowed: a directory, created if missing)")
+    why = directory_problem(out) if out is not None else None  # NUL byte, too long, a file, not writable
+    if why:
+        problems.append(f"--out: {shown(out)}: {why} (allowed: a writable directory, created if missing)")
     try:
         exp = load_experiment(config, overrides, check_fit=True)
     except ConfigError as e:

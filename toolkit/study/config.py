@@ -411,9 +411,10 @@ RULES: tuple[str, ...] = (
     f"The sweep (riders x fits x conditions, heel_drop counted once per heel_drop_deg, x intensity.values x "
     f"intensity.cadence_rpm) may hold at most {MAX_POINTS} points.",
     "The output directory is not created while validating: its first existing parent must be a writable "
-    "directory.",
+    "directory (tested by making and removing an empty directory), without NUL bytes or names over 255 bytes.",
     "`validate` also places every rider on every fit (saddle rule, reach of the pedal over the whole cycle) "
-    "without solving.",
+    "without solving, and checks that a 'fixed' ankle angle and a 'prescribed' sole profile keep the pedal in "
+    "reach and every joint in range over the whole cycle (the error gives the fixed angles that work).",
 )
 
 

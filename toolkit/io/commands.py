@@ -62,6 +62,16 @@ def _load(path):
     return info, points, failures
 
 
+def _provenance(info: dict):
+    """The last writer's Provenance record (files written before it existed have none)."""
+    from .provenance import Provenance
+
+    try:
+        return Provenance.from_json(info["provenance_json"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def _fmt(x: Any, spec: str) -> str:
     try:
         x = float(x)
@@ -89,6 +99,9 @@ def show_main(path) -> int:
     print(f"{path}: {len(points)} point(s), {len(failures)} failure(s); results schema "
           f"v{info.get('schema_version')}, written by toolkit {info.get('toolkit_version')} (git {commit[:12]}), "
           f"modified {info.get('modified_utc')}")
+    prov = _provenance(info)
+    if prov is not None:
+        print(f"last writer: {prov.line()}")
     if points:
         header = ["key", "condition", "power_W", "cadence_rpm", "nodes", "status", "hip_%", "knee_%", "ankle_%",
                   "energy_resid", "mean_crank_W", "iter", "solve_s", "max_viol", "labels"]

@@ -158,3 +158,14 @@ def test_provenance_record(tmp_path, sol):
     assert prov.git_commit == hdf5.read_point(path, "a").git_commit
     assert prov.code_identified == (bool(prov.git_commit) and prov.git_dirty is False)
     assert provenance.Provenance.from_json('{"toolkit_version": "0.1", "extra": 1}').git_dirty is None
+
+
+def test_reader_holding_the_file_open_does_not_block_writes(tmp_path, sol, monkeypatch):
+    monkeypatch.setattr(journal, "_APPLY_WAIT_S", 0.05)
+    path = tmp_path / "exp.h5"
+    hdf5.write_solution(path, "a", sol)
+    with h5py.File(path, "r") as f:  # e.g. a notebook (HDF5 holds a shared lock while the file is open)
+        hdf5.write_solution(path, "b", sol)  # falls back to writing the whole file and renaming it
+        assert [str(g.attrs["key"]) for g in f["points"].values()] == ["a"]  # the reader's view stays whole
+    assert _raw_keys(path) == hdf5.list_points(path) == ["a", "b"]
+    assert _listing(tmp_path) == ["exp.h5"]

@@ -13,7 +13,9 @@ through its metadata writes leaves a corrupt file. So HDF5 never writes to the d
    leaves a complete journal, which the next writer applies again (`recover`; applying is idempotent) and
    which readers lay over the file meanwhile (`pending` + `OverlayFile`), so nobody sees a half-applied file.
 4. Readers take a shared lock (`shared_lock`) while they read, the apply an exclusive one: a reader never
-   sees a file being applied to.
+   sees a file being applied to. When a reader keeps the file open (h5py holds a shared lock for as long as a
+   file is open, e.g. in a notebook), the apply does not wait for it: after 2 s the new content is written
+   whole beside the file and renamed over it (O(file size), the reader keeps its consistent old view).
 
 Disk full: the space the file grows by is reserved (posix_fallocate) before the first byte is applied; if
 that fails, the journal is dropped and the file is exactly as before. Every error is an OSError.
@@ -34,7 +36,8 @@ from pathlib import Path
 PAGE = 4096
 MAGIC = b"PTK-JOURNAL-1\n"
 _HEAD = struct.Struct("<QQQQQI")  # dev, ino, base_size (bytes of the old file kept), new_size, page size, n pages
-_LOCK_WAIT_S = 60.0
+_LOCK_WAIT_S = 60.0   # readers wait this long for an apply (which takes milliseconds)
+_APPLY_WAIT_S = 2.0   # an apply waits this long for readers, then writes the whole file beside and renames it
 
 try:  # pragma: no cover - always there on Linux/macOS
     import fcntl
@@ -190,18 +193,18 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def _flock(fd: int, kind: int, what: Path) -> None:
+def _flock(fd: int, kind: int, what: Path, wait_s: float = _LOCK_WAIT_S) -> None:
     if fcntl is None:  # pragma: no cover
         return
-    deadline = time.monotonic() + _LOCK_WAIT_S
+    deadline = time.monotonic() + wait_s
     while True:
         try:
             fcntl.flock(fd, kind | fcntl.LOCK_NB)
             return
         except BlockingIOError:
             if time.monotonic() > deadline:
-                raise OSError(errno.EWOULDBLOCK, f"{what} stayed locked by another process for "
-                                                 f"{_LOCK_WAIT_S:.0f} s") from None
+                raise BlockingIOError(errno.EWOULDBLOCK, f"{what} stayed locked by another process for "
+                                                         f"{wait_s:.0f} s") from None
             time.sleep(0.01)
 
 
@@ -278,10 +281,44 @@ def commit(path, ov: OverlayFile) -> None:
     _apply(path, jp, j, first=True)
 
 
+def _replace_whole(path: Path, jp: Path, j: Journal, mode: int) -> None:
+    """Apply a journal without touching the open file: write the new content beside it and rename it over
+    (used while another process holds the file open for reading, e.g. h5py in a notebook)."""
+    with overlay(path, j) as ov:
+        data = ov.getvalue()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)  # from here on the journal is stale (another inode) and ignored
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    jp.unlink()
+    _fsync_dir(path.parent)
+
+
 def _apply(path: Path, jp: Path, j: Journal, first: bool) -> None:
     fd = os.open(path, os.O_RDWR)
     try:
-        _flock(fd, fcntl.LOCK_EX if fcntl else 0, path)
+        try:
+            _flock(fd, fcntl.LOCK_EX if fcntl else 0, path, _APPLY_WAIT_S)
+        except BlockingIOError:  # readers keep the file open: leave their inode alone
+            st = os.fstat(fd)
+            if (st.st_dev, st.st_ino) == j.identity:
+                try:
+                    _replace_whole(path, jp, j, st.st_mode & 0o777)
+                except OSError:
+                    if first:  # the file was not changed: drop the transaction
+                        jp.unlink()
+                    raise
+            return
         st = os.fstat(fd)
         if (st.st_dev, st.st_ino) != j.identity:  # the file was replaced: the journal is not for it
             jp.unlink()

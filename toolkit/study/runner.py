@@ -589,7 +589,7 @@ def run_main(config, out=None, jobs: int = 1, executor: str = "local", scheduler
         return EXIT_INTERRUPTED
     except OSError as e:  # writing the results failed (disk full, I/O error): the stored points are intact
         out_dir = Path(out) if out is not None else exp.output.dir
-        target = e.filename or (out_dir / (exp.name + '.h5'))
+        target = shown(out_dir / (exp.name + '.h5'))
         print(f"{target}: -: cannot write the results: {e.strerror or e} (every point stored before is intact; "
               f"free space or fix the cause, then continue with: "
               f"{resume_command(config, out, jobs, executor, scheduler, overrides)})", file=sys.stderr)

@@ -228,3 +228,35 @@ def test_bad_output_targets_and_broken_pipe(stored, tmp_path, capsys):
     r = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, cwd=repo,
                        env={"PYTHONPATH": str(repo), "PATH": "/usr/bin:/bin"})
     assert r.returncode == 0 and "Traceback" not in r.stderr and "BrokenPipe" not in r.stderr, r.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_real_full_disk_tmpfs(tmp_path, jobs):
+    """A 300 kB tmpfs as the output volume (needs root and mount): exit 3, one line, file intact, resume."""
+    import os
+    import subprocess
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a tmpfs")
+    vol = tmp_path / "vol"
+    vol.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(vol)]).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        cfg = write_config(tmp_path, "disk", values=tuple(range(100, 260, 20)), ankle=("free", "fixed"))
+        repo = Path(__file__).resolve().parents[1]
+        env = dict(os.environ, PYTHONPATH=str(repo), MPLBACKEND="Agg")
+        cmd = [sys.executable, "-m", "toolkit", "run", str(cfg), "--out", str(vol), "--jobs", str(jobs)]
+        r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+        assert r.returncode == 3, r.stderr
+        lines = [ln for ln in r.stderr.splitlines() if ln.strip() and not ln.startswith("[")]
+        assert len(lines) == 1 and "No space left on device" in lines[0] and "Traceback" not in r.stderr
+        stored = hdf5.list_points(vol / "disk.h5")
+        assert stored  # readable, the points stored before the disk filled up
+        subprocess.run(["mount", "-o", "remount,size=4m", str(vol)], check=True)
+        r = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, env=env, timeout=600)
+        assert r.returncode == 0, r.stderr
+        assert len(hdf5.list_points(vol / "disk.h5")) == 16
+    finally:
+        subprocess.run(["umount", str(vol)])

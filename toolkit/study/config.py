@@ -44,7 +44,8 @@ __all__ = [
 MAX_POINTS = 2000
 #: Largest crank power (W) an intensity may convert to (ProblemSpec accepts 0 < P <= 1500 W).
 MAX_POWER_W = 1500.0
-NAME_PATTERN = r"[A-Za-z0-9_-]{1,64}"  # names make file names: keep them short
+NAME_PATTERN = r"[A-Za-z0-9_-]+"
+MAX_NAME_LEN = 64  # names become file names (NAME.h5, point keys in .sto and figure names)
 _NAME_RE = re.compile(NAME_PATTERN + r"\Z")
 PROFILES_PACKAGE = "toolkit.study.data"
 PROFILES_FILE = "riders.toml"
@@ -133,7 +134,7 @@ class Key:
         if self.choices is not None:
             parts.append(", ".join(str(c) for c in self.choices))
         if self.pattern:
-            parts.append(f"letters, digits, '_' and '-', at most 64 ({NAME_PATTERN})")
+            parts.append(f"letters, digits, '_' and '-', at most {MAX_NAME_LEN} ({NAME_PATTERN})")
         rng = _range_text(self.lo, self.hi, self.lo_open, self.hi_open, self.unit)
         if rng:
             parts.append(("an even integer " if self.even else "") + rng)
@@ -497,8 +498,8 @@ def _check_str(key: Key, v: Any, where: str, rep: _Report, choices=None) -> Any:
     if choices is not None and v not in choices:
         rep.error(where, f"{v!r} is not allowed{_suggest(v, choices)}", ", ".join(map(str, choices)))
         return _MISSING
-    if key.pattern and not _NAME_RE.match(v):
-        rep.error(where, f"{v!r} is not a valid name" if len(v) <= 64 else f"a name of {len(v)} characters",
+    if key.pattern and (not _NAME_RE.match(v) or len(v) > MAX_NAME_LEN):
+        rep.error(where, f"{v!r} is not a valid name" if len(v) <= MAX_NAME_LEN else f"a name of {len(v)} characters",
                   key.allowed())
         return _MISSING
     return v
@@ -1346,8 +1347,8 @@ def load_experiment(path: str | os.PathLike, overrides: Iterable[str] = (), *, c
         name = exp_vals.get("name")
         if name is None and "name" not in (raw.get("experiment") or {}):
             name = path.stem
-            if not _NAME_RE.match(name):
-                rep.error("experiment.name", f"missing, and the file stem {name!r} is not a valid name",
+            if not _NAME_RE.match(name) or len(name) > MAX_NAME_LEN:
+                rep.error("experiment.name", f"missing, and the file stem {name[:80]!r} is not a valid name",
                           SCHEMA["experiment"].key("name").allowed())
                 name = None
         description = exp_vals.get("description", "")

@@ -326,7 +326,8 @@ def _apply(path: Path, jp: Path, j: Journal, first: bool) -> None:
                                         "dropped")
         if j.new_size > st.st_size:  # reserve the space first: a full disk fails here, before any change
             try:
-                os.posix_fallocate(fd, st.st_size, j.new_size - st.st_size)
+                if hasattr(os, "posix_fallocate"):  # not on macOS: there a full disk fails in pwrite (replayed)
+                    os.posix_fallocate(fd, st.st_size, j.new_size - st.st_size)
             except OSError as e:
                 if e.errno in (errno.EINVAL, errno.EOPNOTSUPP):  # the file system cannot reserve: just write
                     pass

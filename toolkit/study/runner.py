@@ -5,6 +5,8 @@ calls `run_main`, which validates the config (exit 2 on bad input) and calls `ru
 
 What a run does (see docs/sweeps.md for the user's view):
 
+0. Before anything on disk changes (output directory, lock, backup, result file), the executor is started or
+   connected: a dask scheduler that cannot be reached stops the run (exit 2) with everything as it was.
 1. Result file OUTPUT_DIR/NAME.h5 (`--out DIR`: DIR/NAME.h5). Only one run may write it at a time: an
    advisory lock on .NAME.h5.lock beside it (released by the kernel even after kill -9) makes a second run
    stop with exit code 2 instead of racing the first.
@@ -29,8 +31,6 @@ What a run does (see docs/sweeps.md for the user's view):
    while a write runs are stored together in the next one (executors' run_batches). A write that fails (disk
    full, I/O error) stops the run with exit code 3 and a one-line message; the file keeps every point stored
    before it, and `--resume` continues once the cause is fixed.
-0. Before anything on disk changes (output directory, lock, backup, result file), the executor is started or
-   connected: a dask scheduler that cannot be reached stops the run (exit 2) with everything as it was.
 5. Afterwards: a summary table of every point in the file, NAME_summary.md and NAME_summary.csv next to it,
    with failures and their status; the experiment's figures in NAME_figures/ (when [output] figures = true)
    and .sto tables in NAME_sto/ (when [output] sto = true). A failure while drawing or exporting is reported
@@ -220,7 +220,7 @@ def _stored_specs(path: Path) -> dict[str, ProblemSpec | None]:
     out: dict[str, ProblemSpec | None] = {}
     try:
         with hdf5.open_result(path) as f:  # ResultFileError for a missing, unreadable or foreign file
-            g = f.get("points")
+            g = hdf5._members(f, "points")  # ResultFileError when /points is not a group
             for n in (g if g is not None else []):
                 a = g[n].attrs
                 try:

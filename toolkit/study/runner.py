@@ -27,7 +27,7 @@ What a run does (see docs/sweeps.md for the user's view):
    (`FAILED KEY: status=STATUS: message`). Each write is atomic, so killing the run (even kill -9) loses only
    the points being solved at that moment (and, with parallel workers, those that finished while the
    previous write ran), and `--resume` carries on from there. A write appends in place through a journal
-   (toolkit.io.journal), about 15 ms per write whatever the number of stored points; points that finish
+   (toolkit.io.journal), tens of ms per write whatever the number of stored points; points that finish
    while a write runs are stored together in the next one (executors' run_batches). A write that fails (disk
    full, I/O error) stops the run with exit code 3 and a one-line message; the file keeps every point stored
    before it, and `--resume` continues once the cause is fixed.

@@ -169,3 +169,24 @@ def test_reader_holding_the_file_open_does_not_block_writes(tmp_path, sol, monke
         assert [str(g.attrs["key"]) for g in f["points"].values()] == ["a"]  # the reader's view stays whole
     assert _raw_keys(path) == hdf5.list_points(path) == ["a", "b"]
     assert _listing(tmp_path) == ["exp.h5"]
+
+
+def test_overlay_file_semantics(tmp_path):
+    base = tmp_path / "b.bin"
+    data = bytes(range(256)) * 40  # 10240 bytes: 2.5 pages
+    base.write_bytes(data)
+    with journal.OverlayFile(base) as ov:
+        assert ov.read(10) == data[:10] and ov.seek(0, 2) == len(data)
+        ov.seek(5000)
+        ov.write(b"xyz" * 2000)  # across page boundaries and beyond the end
+        ov.seek(4998)
+        assert ov.read(5) == data[4998:5000] + b"xyz"
+        ov.truncate(6000)
+        ov.seek(9000)
+        ov.write(b"!")  # regrow: the gap reads as zeros, not as the old bytes
+        ov.seek(5990)
+        assert ov.read(3011) == (b"xyz" * 2000)[990:1000] + bytes(3000) + b"!"
+        expect = data[:5000] + (b"xyz" * 2000)[:1000] + bytes(3000) + b"!"
+        assert ov.getvalue() == expect
+        journal.commit(base, ov)
+    assert base.read_bytes() == expect and not journal.journal_path(base).exists()

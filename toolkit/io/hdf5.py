@@ -127,7 +127,7 @@ def _publish(path: Path, ov: journal.OverlayFile, mode: int = 0o644) -> None:
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(ov.getvalue())
+            ov.copy_to(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp_name, path)

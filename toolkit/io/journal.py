@@ -142,11 +142,18 @@ class OverlayFile(io.RawIOBase):
         super().close()
 
     def getvalue(self) -> bytes:
-        """The whole logical content (for writing a new file)."""
+        """The whole logical content."""
         self.seek(0)
         buf = bytearray(self.size)
         self.readinto(buf)
         return bytes(buf)
+
+    def copy_to(self, fh, chunk: int = 1 << 20) -> None:
+        """Write the whole logical content to the binary file `fh`, a chunk at a time."""
+        self.seek(0)
+        buf = bytearray(chunk)
+        while n := self.readinto(buf):
+            fh.write(memoryview(buf)[:n])
 
 
 @dataclass(frozen=True)
@@ -284,13 +291,11 @@ def commit(path, ov: OverlayFile) -> None:
 def _replace_whole(path: Path, jp: Path, j: Journal, mode: int) -> None:
     """Apply a journal without touching the open file: write the new content beside it and rename it over
     (used while another process holds the file open for reading, e.g. h5py in a notebook)."""
-    with overlay(path, j) as ov:
-        data = ov.getvalue()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        with os.fdopen(fd, "wb") as fh, overlay(path, j) as ov:
+            ov.copy_to(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)  # from here on the journal is stale (another inode) and ignored

@@ -1,23 +1,52 @@
 """Entry functions of `python -m toolkit show | plot | export` (wired in toolkit.cli).
 
-Each returns an exit code: 0 success, 2 bad input (missing, unreadable or foreign result file), with one line
-`FILE: -: what is wrong` on stderr.
+Each returns an exit code: 0 success, 2 bad input (missing, unreadable, foreign or damaged result file; an
+output directory that cannot be created or written), with one line `FILE: -: what is wrong` on stderr, 3 an
+I/O error while writing (disk full). Output cut short by a closed pipe (`show ... | head`) ends quietly.
 """
 from __future__ import annotations
 
+import functools
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from .hdf5 import ResultFileError, file_info, read_failures, read_points
+from .paths import directory_problem, shown
 
-EXIT_OK, EXIT_BAD_INPUT = 0, 2
+EXIT_OK, EXIT_BAD_INPUT, EXIT_IO_ERROR = 0, 2, 3
 
 
 def _bad(path, message: str) -> int:
-    print(f"{path}: -: {message}", file=sys.stderr)
+    print(f"{shown(path)}: -: {message}", file=sys.stderr)
     return EXIT_BAD_INPUT
+
+
+def _guarded(fn):
+    """A closed stdout ends the command quietly; an OSError while writing is one line and exit code 3."""
+    @functools.wraps(fn)
+    def run(*args, **kwargs) -> int:
+        try:
+            code = fn(*args, **kwargs)
+            sys.stdout.flush()  # a pipe closed early shows up here, not at exit
+            return code
+        except BrokenPipeError:  # the reader went away (show ... | head): not an error of ours
+            try:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            except (OSError, ValueError):
+                pass
+            return EXIT_OK
+        except OSError as e:
+            print(f"{shown(e.filename or args[0])}: -: cannot write: {e.strerror or e}", file=sys.stderr)
+            return EXIT_IO_ERROR
+    return run
+
+
+def _out_dir_problem(flag: str, path) -> str | None:
+    why = directory_problem(path)
+    return f"{flag}: {shown(path)}: {why} (allowed: a writable directory, created if missing)" if why else None
 
 
 def _load(path):
@@ -26,11 +55,21 @@ def _load(path):
     try:
         points = read_points(path)
         failures = read_failures(path)
-    except (KeyError, TypeError, ValueError, OSError) as e:
+    except (KeyError, TypeError, ValueError, OSError, AttributeError, RecursionError) as e:
         if isinstance(e, ResultFileError):
             raise
-        raise ResultFileError(f"damaged point data ({e})") from None
+        raise ResultFileError(f"damaged point data ({type(e).__name__}: {e})") from None
     return info, points, failures
+
+
+def _provenance(info: dict):
+    """The last writer's Provenance record (files written before it existed have none)."""
+    from .provenance import Provenance
+
+    try:
+        return Provenance.from_json(info["provenance_json"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _fmt(x: Any, spec: str) -> str:
@@ -48,6 +87,7 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(out)
 
 
+@_guarded
 def show_main(path) -> int:
     """Print every stored point (key, condition, work rate, cadence, status, joint shares, energy-balance
     residual, solver statistics, labels) and the recorded failures."""
@@ -59,6 +99,9 @@ def show_main(path) -> int:
     print(f"{path}: {len(points)} point(s), {len(failures)} failure(s); results schema "
           f"v{info.get('schema_version')}, written by toolkit {info.get('toolkit_version')} (git {commit[:12]}), "
           f"modified {info.get('modified_utc')}")
+    prov = _provenance(info)
+    if prov is not None:
+        print(f"last writer: {prov.line()}")
     if points:
         header = ["key", "condition", "power_W", "cadence_rpm", "nodes", "status", "hip_%", "knee_%", "ankle_%",
                   "energy_resid", "mean_crank_W", "iter", "solve_s", "max_viol", "labels"]
@@ -89,6 +132,7 @@ def default_figure_dir(path) -> Path:
     return p.parent / f"{p.stem}_figures"
 
 
+@_guarded
 def plot_main(path, outdir=None, point_figures: bool = True) -> int:
     """Draw the experiment's comparison figures (and, with point_figures, every point's own figures in
     <out>/points) as PNG files."""
@@ -100,6 +144,10 @@ def plot_main(path, outdir=None, point_figures: bool = True) -> int:
     except ResultFileError as e:
         return _bad(path, str(e))
     out = Path(outdir) if outdir else default_figure_dir(path)
+    why = _out_dir_problem("--out", out)
+    if why:
+        print(why, file=sys.stderr)
+        return EXIT_BAD_INPUT
     if not points:
         print(f"{path}: no successful points to plot ({len(failures)} failure(s) recorded)")
         return EXIT_OK
@@ -112,6 +160,7 @@ def plot_main(path, outdir=None, point_figures: bool = True) -> int:
     return EXIT_OK
 
 
+@_guarded
 def export_main(path, sto_dir) -> int:
     """Export every stored point as OpenSim .sto tables into sto_dir (one set of files per point)."""
     from .sto import export_many
@@ -120,6 +169,10 @@ def export_main(path, sto_dir) -> int:
         _, points, _ = _load(path)
     except ResultFileError as e:
         return _bad(path, str(e))
+    why = _out_dir_problem("--sto", sto_dir)
+    if why:
+        print(why, file=sys.stderr)
+        return EXIT_BAD_INPUT
     if not points:
         print(f"{path}: no successful points to export")
         return EXIT_OK

@@ -4,11 +4,13 @@ Schema version 1 (SCHEMA_VERSION; also described in docs/results_schema.md)
 ---------------------------------------------------------------------------
 
     /                                   attrs: schema = "pedaling-toolkit results", schema_version = 1,
-                                               created_utc, modified_utc, toolkit_version, git_commit
+                                               created_utc, modified_utc, toolkit_version, git_commit,
+                                               git_dirty (1/0, -1 unknown), provenance_json (provenance.Provenance)
     /points/                            successful solves only, in insertion order
     /points/<name>/                     one solved point; <name> = encode_key(key)
         attrs:  key                     the original point key (may contain '/', '=', ...)
-                schema_version, created_utc, toolkit_version, git_commit ("" when unknown)
+                schema_version, created_utc, toolkit_version, git_commit ("" when unknown), git_dirty,
+                provenance_json (commit, dirty flag, library versions, host, CPU of the writer)
                 spec_json               ProblemSpec as JSON (nested CostSpec/SolverSpec; tuples as lists)
                 setup_json              setup provenance dict (rider, fit, segments, muscles, leg_params...),
                                         tagged JSON: {"__tuple__": [...]}, {"__float__": "nan"} keep it exact
@@ -33,24 +35,23 @@ Keys: any non-empty string; the group name percent-encodes every character other
 `_ - . = , + @ : ;` (so '/' becomes %2F), and the original key is kept in the `key` attribute: the key is the
 identity, the name only a safe spelling.
 
-Writes are atomic: every write builds the complete new file in a temporary file in the same directory (copying
-the points that are kept), flushes and fsyncs it, then os.replace()s it over the old file and fsyncs the
-directory. A crash or an exception mid-write leaves the previous file untouched and removes the temporary
-file. One writer at a time: concurrent writers do not corrupt the file but the last one wins.
+Writes are atomic and cost O(1) in the number of stored points: new points, failure records and the experiment
+config are appended in place through a write-ahead journal (journal.py: HDF5 writes into memory pages over
+the unchanged file; the dirty pages go to a checksummed journal that is fsynced and renamed into place before
+they are applied, so a crash leaves either the old file or a complete journal that readers lay over the file
+and the next writer applies). A new file, or the replacement of a stored point (kept in its place), is built
+whole and renamed over the old one. HDF5 itself never writes to the disk, so a full disk is a plain OSError
+with the file unchanged. One writer at a time (the runner holds a lock); readers take a shared lock.
 
 Reading: `read_solution` returns a Solution equal to the one written (spec, stats, setup and arrays).
 Readers raise ResultFileError (a ValueError) with a one-line reason for a missing, unreadable or foreign file.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
-import math
 import os
 import tempfile
-import types
-import typing
-import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -62,18 +63,14 @@ from ..model.leg import JOINTS
 from ..model.muscles import MUSCLE_NAMES
 from ..ocp.problem import ProblemSpec
 from ..ocp.solution import ARRAY_UNITS, Solution, SolverStats
-from . import provenance
+from . import journal, provenance
+from .reader import (SCHEMA, SCHEMA_VERSION, ResultFileError, _attr_str, _check_root, _h5py,  # noqa: F401
+                     _members, _open_error, _read_arrays, _Reader)
 
-SCHEMA = "pedaling-toolkit results"
-SCHEMA_VERSION = 1
 _SAFE = "_-.=,+@:;"
 ROW_NAMES = {"q": JOINTS, "qdot": JOINTS, "qddot": JOINTS, "moment": JOINTS, "pedal_force": ("x", "y")}
 MUSCLE_ARRAYS = ("force", "fiber_length", "fiber_velocity", "active", "passive", "mtu_length", "activation",
                  "excitation")
-
-
-class ResultFileError(ValueError):
-    """A result file that cannot be used: missing, not HDF5, not a toolkit result file, or a newer schema."""
 
 
 class NotAResultError(ValueError):
@@ -94,205 +91,81 @@ def encode_key(key: str) -> str:
 
 
 # ----------------------------------------------------------------------------------------------- JSON
-
-
-def _tag(obj: Any) -> Any:
-    """JSON-ready copy that keeps tuples, non-finite floats and arrays distinguishable (exact round trip)."""
-    if isinstance(obj, dict):
-        return {str(k): _tag(v) for k, v in obj.items()}
-    if isinstance(obj, tuple):
-        return {"__tuple__": [_tag(v) for v in obj]}
-    if isinstance(obj, list):
-        return [_tag(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return {"__ndarray__": _tag(obj.tolist()), "dtype": str(obj.dtype)}
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        f = float(obj)
-        return f if math.isfinite(f) else {"__float__": repr(f)}
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return _tag(dataclasses.asdict(obj))
-    return obj
-
-
-def _untag(obj: Any) -> Any:
-    if isinstance(obj, list):
-        return [_untag(v) for v in obj]
-    if isinstance(obj, dict):
-        if set(obj) == {"__tuple__"}:
-            return tuple(_untag(v) for v in obj["__tuple__"])
-        if set(obj) == {"__float__"}:
-            return float(obj["__float__"])
-        if set(obj) == {"__ndarray__", "dtype"}:
-            return np.array(_untag(obj["__ndarray__"]), dtype=obj["dtype"])
-        return {k: _untag(v) for k, v in obj.items()}
-    return obj
-
-
-def _plain(obj: Any) -> Any:
-    """JSON-ready copy for readable attributes: tuples as lists, non-finite floats as 'NaN'/'Infinity'."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        obj = dataclasses.asdict(obj)
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _plain(obj.tolist())
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        f = float(obj)
-        return f if math.isfinite(f) else ("NaN" if math.isnan(f) else ("Infinity" if f > 0 else "-Infinity"))
-    return obj
-
-
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, allow_nan=False, sort_keys=False)
-
-
-def from_plain(tp: Any, value: Any) -> Any:
-    """Rebuild a value of type `tp` (dataclass, tuple[...], dict[...], float, int, str, bool, Optional) from
-    plain JSON data, using the dataclass type hints. Unknown dataclass fields are dropped with a warning."""
-    if dataclasses.is_dataclass(tp):
-        hints = typing.get_type_hints(tp)
-        names = {f.name for f in dataclasses.fields(tp) if f.init}
-        unknown = set(value) - names
-        if unknown:
-            warnings.warn(f"{tp.__name__}: ignoring fields unknown to this toolkit version: {sorted(unknown)}",
-                          stacklevel=2)
-        return tp(**{k: from_plain(hints[k], v) for k, v in value.items() if k in names})
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if value is None:
-        return None
-    if origin in (typing.Union, types.UnionType):
-        for a in args:
-            if a is type(None):
-                continue
-            try:
-                return from_plain(a, value)
-            except (TypeError, ValueError):
-                continue
-        return value
-    if origin is tuple:
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(from_plain(args[0], v) for v in value)
-        if args:
-            return tuple(from_plain(a, v) for a, v in zip(args, value))
-        return tuple(value)
-    if origin is list:
-        return [from_plain(args[0], v) for v in value] if args else list(value)
-    if origin is dict:
-        return {k: from_plain(args[1], v) for k, v in value.items()} if args else dict(value)
-    if tp is float:
-        return float(value)
-    if tp is int:
-        return int(value)
-    if tp is bool:
-        return bool(value)
-    if tp is str:
-        return str(value)
-    return value
-
-
-def spec_to_json(spec: ProblemSpec) -> str:
-    return _dumps(_plain(spec))
-
-
-def spec_from_json(text: str) -> ProblemSpec:
-    return from_plain(ProblemSpec, json.loads(text))
-
-
-def stats_to_json(stats: SolverStats) -> str:
-    return _dumps(_plain(stats))
-
-
-def stats_from_json(text: str) -> SolverStats:
-    return from_plain(SolverStats, json.loads(text))
-
-
-def setup_to_json(setup: Mapping[str, Any]) -> str:
-    return _dumps(_tag(dict(setup)))
-
-
-def setup_from_json(text: str) -> dict[str, Any]:
-    return _untag(json.loads(text))
+# (the codecs live in codec.py; re-exported here, where they have always been importable from)
+from .codec import (_dumps, _plain, _tag, _untag, from_plain, setup_from_json, setup_to_json,  # noqa: E402,F401
+                    spec_from_json, spec_to_json, stats_from_json, stats_to_json)
 
 
 # ----------------------------------------------------------------------------------------------- files
 
 
-def _h5py():
-    import h5py
-
-    return h5py
-
-
-def _check_root(f, path: Path) -> None:
-    schema = f.attrs.get("schema")
-    if schema != SCHEMA:
-        raise ResultFileError(f"not a pedaling-toolkit result file (schema attribute {schema!r})")
-    ver = int(f.attrs.get("schema_version", -1))
-    if ver > SCHEMA_VERSION:
-        raise ResultFileError(f"written with results schema version {ver}; this toolkit reads up to "
-                              f"{SCHEMA_VERSION} (update the toolkit)")
-    if ver < 1:
-        raise ResultFileError(f"invalid schema_version {ver}")
+def _stamp_root(f) -> None:
+    prov = provenance.current()
+    f.attrs["modified_utc"] = provenance.utc_now()
+    f.attrs["toolkit_version"] = prov.toolkit_version
+    f.attrs["git_commit"] = prov.git_commit
+    f.attrs["git_dirty"] = -1 if prov.git_dirty is None else int(prov.git_dirty)
+    f.attrs["provenance_json"] = prov.to_json()
 
 
-class _Reader:
-    """Context manager opening a result file read-only, with one-line errors."""
+def _new_file(ov) -> Any:
+    """A fresh result file (root attributes and the two groups) on the overlay `ov`."""
+    f = _h5py().File(ov, "w", libver=("v108", "latest"), track_order=True)
+    f.attrs["schema"] = SCHEMA
+    f.attrs["schema_version"] = SCHEMA_VERSION
+    f.attrs["created_utc"] = provenance.utc_now()
+    f.create_group("points", track_order=True)
+    f.create_group("failures", track_order=True)
+    return f
 
-    def __init__(self, path):
-        self.path = Path(path)
-        self.f = None
 
-    def __enter__(self):
-        if not self.path.exists():
-            raise ResultFileError("file not found")
-        if not self.path.is_file():
-            raise ResultFileError("not a file")
-        h5py = _h5py()
+def _publish(path: Path, ov: journal.OverlayFile, mode: int = 0o644) -> None:
+    """Write the overlay's whole content as `path`: temporary file, fsync, rename, fsync the directory."""
+    directory = path.parent if str(path.parent) else Path(".")
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as fh:
+            ov.copy_to(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
         try:
-            self.f = h5py.File(self.path, "r")
-        except OSError as e:
-            raise ResultFileError(f"cannot be read as HDF5 ({str(e).splitlines()[0]})") from None
+            os.unlink(tmp_name)
+        except FileNotFoundError:
+            pass
+        raise
+    journal._fsync_dir(directory)
+
+
+class _Rebuild(Exception):
+    """Raised inside an update that needs the whole file rewritten (a stored point is replaced)."""
+
+
+@contextmanager
+def _update(path):
+    """Change a result file in place in O(1): yields the open h5py file (an overlay over the file on disk, see
+    journal.py); on a normal exit the changes are committed through the journal, on an exception dropped.
+    A missing file is created (written whole beside it and renamed into place)."""
+    path = Path(path)
+    journal.recover(path)
+    exists = path.exists()
+    if exists:
+        with _Reader(path):  # one-line errors for a missing, foreign or damaged file; never overwritten
+            pass
+    with journal.OverlayFile(path if exists else None) as ov:
+        f = _h5py().File(ov, "r+", libver=("v108", "latest")) if exists else _new_file(ov)
         try:
-            _check_root(self.f, self.path)
-        except BaseException:
-            self.f.close()
-            raise
-        return self.f
-
-    def __exit__(self, *exc):
-        if self.f is not None:
-            self.f.close()
-
-
-def _fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
+            yield f
+            _stamp_root(f)
+        finally:
+            f.close()
+        if exists:
+            journal.commit(path, ov)
+        else:
+            _publish(path, ov)
 
 
 Writer = Callable[[Any], None]
@@ -302,30 +175,19 @@ def _rewrite(path, points: Mapping[str, Writer] | None = None, failures: Mapping
              drop_failures: Iterable[str] = (), experiment_json: str | None = None) -> None:
     """Write a new version of `path`: every kept point/failure copied, `points`/`failures` (name -> function
     filling a fresh group) written in place of (or after) existing ones, `drop_failures` removed, the
-    experiment config (root attribute `experiment_json`) kept or replaced. Atomic."""
-    h5py = _h5py()
+    experiment config (root attribute `experiment_json`) kept or replaced. Atomic; O(stored points): used to
+    create a file, to replace a stored point in its place, and to compact."""
     path = Path(path)
     points = dict(points or {})
     failures = dict(failures or {})
     drop = set(drop_failures)
-    directory = path.parent if str(path.parent) else Path(".")
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        mode = (path.stat().st_mode & 0o777) if path.exists() else 0o644
-        os.chmod(tmp, mode)
-        with h5py.File(tmp, "w", libver=("v108", "latest"), track_order=True) as dst:
-            now = provenance.utc_now()
-            dst.attrs["schema"] = SCHEMA
-            dst.attrs["schema_version"] = SCHEMA_VERSION
-            dst.attrs["created_utc"] = now
-            dst_points = dst.create_group("points", track_order=True)
-            dst_fail = dst.create_group("failures", track_order=True)
+    journal.recover(path)
+    with journal.OverlayFile(None) as ov:
+        with _new_file(ov) as dst:
+            dst_points, dst_fail = dst["points"], dst["failures"]
             if path.exists():
                 with _Reader(path) as src:
-                    dst.attrs["created_utc"] = src.attrs.get("created_utc", now)
+                    dst.attrs["created_utc"] = src.attrs.get("created_utc", dst.attrs["created_utc"])
                     if "experiment_json" in src.attrs:
                         dst.attrs["experiment_json"] = src.attrs["experiment_json"]
                     _merge(src.get("points"), dst_points, points)
@@ -335,18 +197,9 @@ def _rewrite(path, points: Mapping[str, Writer] | None = None, failures: Mapping
                 _merge(None, dst_fail, failures, drop)
             if experiment_json is not None:
                 dst.attrs["experiment_json"] = experiment_json
-            dst.attrs["modified_utc"] = now
-            dst.attrs["toolkit_version"] = provenance.package_version()
-            dst.attrs["git_commit"] = provenance.git_commit() or ""
-        _fsync_path(tmp)
-        os.replace(tmp, path)
-        _fsync_dir(directory)
-    except BaseException:
-        try:
-            tmp.unlink()
-        except FileNotFoundError:
-            pass
-        raise
+            _stamp_root(dst)
+        mode = (path.stat().st_mode & 0o777) if path.exists() else 0o644
+        _publish(path, ov, mode)
 
 
 def _merge(src_group, dst_group, writers: dict[str, Writer], drop: set[str] = frozenset()) -> None:
@@ -367,9 +220,12 @@ def _merge(src_group, dst_group, writers: dict[str, Writer], drop: set[str] = fr
 def _stamp(g, key: str) -> None:
     g.attrs["key"] = key
     g.attrs["schema_version"] = SCHEMA_VERSION
+    prov = provenance.current()
     g.attrs["created_utc"] = provenance.utc_now()
-    g.attrs["toolkit_version"] = provenance.package_version()
-    g.attrs["git_commit"] = provenance.git_commit() or ""
+    g.attrs["toolkit_version"] = prov.toolkit_version
+    g.attrs["git_commit"] = prov.git_commit
+    g.attrs["git_dirty"] = -1 if prov.git_dirty is None else int(prov.git_dirty)
+    g.attrs["provenance_json"] = prov.to_json()
 
 
 def _row_names(name: str, arr: np.ndarray) -> tuple[str, ...] | None:
@@ -476,7 +332,17 @@ def write_solutions(path, items: Iterable) -> None:
         writers[name] = _point_writer(key, sol, labels)
     if not writers:
         return
-    _rewrite(path, points=writers, drop_failures=writers.keys())
+    try:
+        with _update(path) as f:  # O(1): new points are appended in place (journaled)
+            points, fails = f.require_group("points"), f.require_group("failures")
+            if any(name in points for name in writers):
+                raise _Rebuild
+            for name, fn in writers.items():
+                if name in fails:
+                    del fails[name]
+                fn(points.create_group(name, track_order=True))
+    except _Rebuild:  # a stored point is replaced: rewrite the file to keep it in its place
+        _rewrite(path, points=writers, drop_failures=writers.keys())
 
 
 def write_failure(path, key: str, stats: SolverStats, spec: ProblemSpec, labels: Mapping[str, Any] | None = None,
@@ -497,7 +363,11 @@ def write_failure(path, key: str, stats: SolverStats, spec: ProblemSpec, labels:
         if setup is not None:
             g.attrs["setup_json"] = setup_to_json(setup)
 
-    _rewrite(path, failures={name: write})
+    with _update(path) as f:
+        fails = f.require_group("failures")
+        if name in fails:
+            del fails[name]
+        write(fails.create_group(name, track_order=True))
 
 
 # ----------------------------------------------------------------------------------------------- reading
@@ -528,11 +398,6 @@ class FailureRecord:
     created_utc: str = ""
 
 
-def _attr_str(g, name: str, default: str = "") -> str:
-    v = g.attrs.get(name, default)
-    return v.decode() if isinstance(v, bytes) else str(v)
-
-
 def _find(group, key: str, what: str):
     if group is not None:
         name = encode_key(key)
@@ -552,14 +417,15 @@ def _read_group_solution(g) -> Solution:
         setup = setup_from_json(_attr_str(g, "setup_json"))
     except (json.JSONDecodeError, TypeError, KeyError) as e:
         raise ResultFileError(f"point {_attr_str(g, 'key')!r}: unreadable metadata ({e})") from None
-    arrays = {name: np.array(ds[()]) for name, ds in g["arrays"].items()}
-    decision = np.array(g["decision"][()]) if "decision" in g else None
+    arrays, decision = _read_arrays(g)
     return Solution(spec, stats, setup, arrays, decision=decision, sealed=False)
 
 
 def write_experiment(path, config: Mapping[str, Any]) -> None:
     """Store the resolved experiment config (JSON, root attribute `experiment_json`); kept by later writes."""
-    _rewrite(path, experiment_json=_dumps(_plain(dict(config))))
+    text = _dumps(_plain(dict(config)))
+    with _update(path) as f:
+        f.attrs["experiment_json"] = text
 
 
 def read_experiment(path) -> dict[str, Any] | None:
@@ -572,20 +438,20 @@ def read_experiment(path) -> dict[str, Any] | None:
 def list_points(path) -> list[str]:
     """Keys of the stored points, in insertion order."""
     with _Reader(path) as f:
-        g = f.get("points")
+        g = _members(f, "points")
         return [_attr_str(g[n], "key") for n in g] if g is not None else []
 
 
 def read_solution(path, key: str) -> Solution:
     """The stored Solution of one point (equal to the one written)."""
     with _Reader(path) as f:
-        return _read_group_solution(_find(f.get("points"), key, "point"))
+        return _read_group_solution(_find(_members(f, "points"), key, "point"))
 
 
 def read_point(path, key: str) -> StoredPoint:
     """One point with its labels, cycle summary and provenance."""
     with _Reader(path) as f:
-        return _stored(_find(f.get("points"), key, "point"))
+        return _stored(_find(_members(f, "points"), key, "point"))
 
 
 def _stored(g) -> StoredPoint:
@@ -600,21 +466,21 @@ def _stored(g) -> StoredPoint:
 def read_all(path) -> dict[str, Solution]:
     """Every stored point: key -> Solution, in insertion order."""
     with _Reader(path) as f:
-        g = f.get("points")
+        g = _members(f, "points")
         return {_attr_str(g[n], "key"): _read_group_solution(g[n]) for n in g} if g is not None else {}
 
 
 def read_points(path) -> dict[str, StoredPoint]:
     """Every stored point with labels, summary and provenance: key -> StoredPoint."""
     with _Reader(path) as f:
-        g = f.get("points")
+        g = _members(f, "points")
         return {_attr_str(g[n], "key"): _stored(g[n]) for n in g} if g is not None else {}
 
 
 def read_failures(path) -> dict[str, FailureRecord]:
     """Failed solves recorded in /failures: key -> FailureRecord."""
     with _Reader(path) as f:
-        g = f.get("failures")
+        g = _members(f, "failures")
         out = {}
         for n in (g if g is not None else []):
             a = g[n]
@@ -631,3 +497,15 @@ def file_info(path) -> dict[str, Any]:
     """Root attributes of a result file (schema, version, times, toolkit version, git commit)."""
     with _Reader(path) as f:
         return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in f.attrs.items()}
+
+
+def open_result(path) -> _Reader:
+    """`with open_result(path) as f:` the result file as a read-only h5py.File (checked root, shared lock, any
+    leftover journal laid over it); ResultFileError with a one-line reason otherwise."""
+    return _Reader(path)
+
+
+def recover(path) -> None:
+    """Apply (or drop, when incomplete) a journal left by a writer that was killed; call before moving or
+    copying a result file with other tools."""
+    journal.recover(path)

@@ -32,7 +32,9 @@ from ..model.parameters import model_parameters
 from ..ocp.heel_drop import HEEL_DROP_MODES
 from ..ocp.problem import (CONDITIONS, COST_KINDS, LOADS, METABOLIC_MODELS, TENDONS, CostSpec, ProblemSpec,
                            SolverSpec)
+from ..io.paths import directory_problem, shown
 from . import intensity as inten
+from .checks import check_requests, read_config_bytes, toml_loads
 
 __all__ = [
     "MAX_POINTS", "SCHEMA", "ConfigError", "Key", "Section", "ConditionsSpec", "IntensitySpec", "OutputSpec",
@@ -45,6 +47,7 @@ MAX_POINTS = 2000
 #: Largest crank power (W) an intensity may convert to (ProblemSpec accepts 0 < P <= 1500 W).
 MAX_POWER_W = 1500.0
 NAME_PATTERN = r"[A-Za-z0-9_-]+"
+MAX_NAME_LEN = 64  # names become file names (NAME.h5, point keys in .sto and figure names)
 _NAME_RE = re.compile(NAME_PATTERN + r"\Z")
 PROFILES_PACKAGE = "toolkit.study.data"
 PROFILES_FILE = "riders.toml"
@@ -133,7 +136,7 @@ class Key:
         if self.choices is not None:
             parts.append(", ".join(str(c) for c in self.choices))
         if self.pattern:
-            parts.append(f"letters, digits, '_' and '-' ({NAME_PATTERN})")
+            parts.append(f"letters, digits, '_' and '-', at most {MAX_NAME_LEN} ({NAME_PATTERN})")
         rng = _range_text(self.lo, self.hi, self.lo_open, self.hi_open, self.unit)
         if rng:
             parts.append(("an even integer " if self.even else "") + rng)
@@ -439,9 +442,10 @@ RULES: tuple[str, ...] = (
     f"The sweep (riders x fits x conditions, heel_drop counted once per heel_drop_deg, x intensity.values x "
     f"intensity.cadence_rpm) may hold at most {MAX_POINTS} points.",
     "The output directory is not created while validating: its first existing parent must be a writable "
-    "directory.",
+    "directory (tested by making and removing an empty directory), without NUL bytes or names over 255 bytes.",
     "`validate` also places every rider on every fit (saddle rule, reach of the pedal over the whole cycle) "
-    "without solving.",
+    "without solving, and checks that a 'fixed' ankle angle and a 'prescribed' sole profile keep the pedal in "
+    "reach and every joint in range over the whole cycle (the error gives the fixed angles that work).",
 )
 
 
@@ -524,8 +528,9 @@ def _check_str(key: Key, v: Any, where: str, rep: _Report, choices=None) -> Any:
     if choices is not None and v not in choices:
         rep.error(where, f"{v!r} is not allowed{_suggest(v, choices)}", ", ".join(map(str, choices)))
         return _MISSING
-    if key.pattern and not _NAME_RE.match(v):
-        rep.error(where, f"{v!r} is not a valid name", key.allowed())
+    if key.pattern and (not _NAME_RE.match(v) or len(v) > MAX_NAME_LEN):
+        rep.error(where, f"{v!r} is not a valid name" if len(v) <= MAX_NAME_LEN else f"a name of {len(v)} characters",
+                  key.allowed())
         return _MISSING
     return v
 
@@ -899,16 +904,9 @@ class Experiment:
 
 def _read_toml(path: Path, rep: _Report) -> dict[str, Any] | None:
     allowed = "a readable UTF-8 TOML file"
-    try:
-        if path.is_dir():
-            rep.error("-", "is a directory, not a file", allowed)
-            return None
-        data = path.read_bytes()
-    except FileNotFoundError:
-        rep.error("-", "no such file", allowed)
-        return None
-    except OSError as e:
-        rep.error("-", f"cannot read the file: {e.strerror or e}", allowed)
+    data, why = read_config_bytes(path)  # never blocks on a FIFO; directories, devices refused
+    if why:
+        rep.error("-", why, allowed)
         return None
     try:
         text = data.decode("utf-8")
@@ -919,7 +917,7 @@ def _read_toml(path: Path, rep: _Report) -> dict[str, Any] | None:
         return None
     text = text.removeprefix("\ufeff")
     try:
-        return tomllib.loads(text)
+        return toml_loads(text)
     except tomllib.TOMLDecodeError as e:
         rep.error("-", f"TOML syntax error: {e}", "TOML 1.0 syntax, https://toml.io")
         return None
@@ -948,7 +946,7 @@ def parse_override(text: str) -> tuple[list[tuple[str, int | None]], Any]:
 def _parse_value(text: str) -> Any:
     s = text.strip()
     try:
-        doc = tomllib.loads(f"v = {s}")
+        doc = toml_loads(f"v = {s}")
         if set(doc) == {"v"}:
             return doc["v"]
     except tomllib.TOMLDecodeError:
@@ -1345,20 +1343,10 @@ def _output(vals: dict[str, Any], base_dir: Path, rep: _Report) -> OutputSpec | 
         rep.error("output.dir", "is empty", SCHEMA["output"].key("dir").allowed())
         return None
     d = Path(os.path.expanduser(text))
-    out = d if d.is_absolute() else base_dir / d
-    out = Path(os.path.abspath(out))
-    p = out
-    while not p.exists() and p != p.parent:
-        p = p.parent
-    try:
-        is_dir = p.is_dir()
-    except OSError:
-        is_dir = False
-    if not is_dir:
-        rep.error("output.dir", f"{out}: {p} exists and is not a directory", SCHEMA["output"].key("dir").allowed())
-        return None
-    if not os.access(p, os.W_OK | os.X_OK):
-        rep.error("output.dir", f"{out}: {p} is not writable", SCHEMA["output"].key("dir").allowed())
+    out = Path(os.path.abspath(d if d.is_absolute() else base_dir / d))
+    why = directory_problem(out)  # NUL byte, name too long, a file in the way, not writable (toolkit.io.paths)
+    if why:
+        rep.error("output.dir", f"{shown(out)}: {why}", SCHEMA["output"].key("dir").allowed())
         return None
     return OutputSpec(dir=out, figures=vals.get("figures", True), sto=vals.get("sto", False))
 
@@ -1417,8 +1405,8 @@ def load_experiment(path: str | os.PathLike, overrides: Iterable[str] = (), *, c
         name = exp_vals.get("name")
         if name is None and "name" not in (raw.get("experiment") or {}):
             name = path.stem
-            if not _NAME_RE.match(name):
-                rep.error("experiment.name", f"missing, and the file stem {name!r} is not a valid name",
+            if not _NAME_RE.match(name) or len(name) > MAX_NAME_LEN:
+                rep.error("experiment.name", f"missing, and the file stem {name[:80]!r} is not a valid name",
                           SCHEMA["experiment"].key("name").allowed())
                 name = None
         description = exp_vals.get("description", "")
@@ -1478,6 +1466,8 @@ def load_experiment(path: str | os.PathLike, overrides: Iterable[str] = (), *, c
     except (TypeError, ValueError) as e:
         rep.error("-", f"a point was rejected by the problem spec: {e}")
         raise ConfigError(rep.problems, rep.warnings) from None
+    if check_fit and (check_requests(exp, _leg_model(), rep) or rep.problems):
+        raise ConfigError(rep.problems, rep.warnings)
     return exp
 
 

@@ -445,8 +445,10 @@ class DaskExecutor:
         if self.scheduler:
             try:
                 self.client = Client(self.scheduler, timeout="30s")
-            except (OSError, TimeoutError) as e:
-                raise ExecutorUnavailable(f"--scheduler: cannot connect to {self.scheduler} ({e})") from None
+            except Exception as e:  # noqa: BLE001 - refused, timed out, a malformed address: all bad input
+                why = " ".join(str(e).split()) or type(e).__name__
+                raise ExecutorUnavailable(f"--scheduler: cannot connect to {self.scheduler} ({why}) (allowed: the "
+                                          "address of a running dask scheduler, e.g. tcp://HOST:8786)") from None
             try:
                 self.workers = max(1, sum(self.client.nthreads().values()))
             except Exception:  # noqa: BLE001 - only used to balance chains

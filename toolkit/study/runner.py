@@ -5,6 +5,8 @@ calls `run_main`, which validates the config (exit 2 on bad input) and calls `ru
 
 What a run does (see docs/sweeps.md for the user's view):
 
+0. Before anything on disk changes (output directory, lock, backup, result file), the executor is started or
+   connected: a dask scheduler that cannot be reached stops the run (exit 2) with everything as it was.
 1. Result file OUTPUT_DIR/NAME.h5 (`--out DIR`: DIR/NAME.h5). Only one run may write it at a time: an
    advisory lock on .NAME.h5.lock beside it (released by the kernel even after kill -9) makes a second run
    stop with exit code 2 instead of racing the first.
@@ -24,10 +26,11 @@ What a run does (see docs/sweeps.md for the user's view):
    `write_solution`, failed ones with `write_failure` (never as results) and a loud line on stderr
    (`FAILED KEY: status=STATUS: message`). Each write is atomic, so killing the run (even kill -9) loses only
    the points being solved at that moment (and, with parallel workers, those that finished while the
-   previous write ran), and `--resume` carries on from there. The HDF5 writer rewrites the whole file per
-   write (about 60 kB per stored 40-node point, ~1.7 ms per stored point per write), so points that finish
-   while a write runs are stored together in the next one (executors' run_batches): large parallel sweeps
-   do not wait on the file.
+   previous write ran), and `--resume` carries on from there. A write appends in place through a journal
+   (toolkit.io.journal), tens of ms per write whatever the number of stored points; points that finish
+   while a write runs are stored together in the next one (executors' run_batches). A write that fails (disk
+   full, I/O error) stops the run with exit code 3 and a one-line message; the file keeps every point stored
+   before it, and `--resume` continues once the cause is fixed.
 5. Afterwards: a summary table of every point in the file, NAME_summary.md and NAME_summary.csv next to it,
    with failures and their status; the experiment's figures in NAME_figures/ (when [output] figures = true)
    and .sto tables in NAME_sto/ (when [output] sto = true). A failure while drawing or exporting is reported
@@ -35,13 +38,11 @@ What a run does (see docs/sweeps.md for the user's view):
 """
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import math
 import os
+import shlex
 import sys
-import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,18 +50,16 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from ..io import hdf5
+from ..io.paths import directory_problem, shown
 from ..ocp.problem import ProblemSpec
 from .config import ConfigError, Experiment, Point, load_experiment
 from .executors import ChainTask, ExecutorUnavailable, PointResult, PointTask, make_executor
+from .summary import SUMMARY_COLUMNS, summary_rows, write_summary  # noqa: F401 (public here too)
 
-__all__ = ["RunReport", "RunError", "run_experiment", "run_main", "build_chains", "chain_key", "write_summary",
-           "summary_rows", "SUMMARY_COLUMNS"]
+__all__ = ["RunReport", "RunError", "run_experiment", "run_main", "resume_command", "build_chains", "chain_key",
+           "write_summary", "summary_rows", "SUMMARY_COLUMNS"]
 
-EXIT_OK, EXIT_SOLVE_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-SUMMARY_COLUMNS = ("key", "rider", "fit", "condition", "intensity", "power_W", "cadence_rpm", "status",
-                   "hip_share_pct", "knee_share_pct", "ankle_share_pct", "energy_balance_residual", "iterations",
-                   "solve_time_s", "mean_crank_power_W", "message")
+EXIT_OK, EXIT_SOLVE_FAILED, EXIT_BAD_INPUT, EXIT_IO_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 class RunError(ValueError):
@@ -201,6 +200,7 @@ def _remove_stale_temporaries(result: Path) -> None:
 
 def _backup(result: Path) -> Path:
     """Move an existing result file aside to NAME.h5.bak (or .bak.N), atomically; return the new path."""
+    hdf5.recover(result)  # a journal left by a killed writer belongs to this file: apply it before the move
     target = result.with_name(result.name + ".bak")
     n = 1
     while target.exists():
@@ -217,13 +217,10 @@ def _attr(a, name: str, default: str = "") -> str:
 
 def _stored_specs(path: Path) -> dict[str, ProblemSpec | None]:
     """key -> stored ProblemSpec of every stored result (attributes only: no arrays are read)."""
-    hdf5.file_info(path)  # raises ResultFileError for a missing, unreadable or foreign file
-    import h5py
-
     out: dict[str, ProblemSpec | None] = {}
     try:
-        with h5py.File(path, "r") as f:
-            g = f.get("points")
+        with hdf5.open_result(path) as f:  # ResultFileError for a missing, unreadable or foreign file
+            g = hdf5._members(f, "points")  # ResultFileError when /points is not a group
             for n in (g if g is not None else []):
                 a = g[n].attrs
                 try:
@@ -258,122 +255,6 @@ def _spec_differences(stored: ProblemSpec | None, wanted: ProblemSpec) -> list[s
         if not same:
             diff.append(f"{k} {x!r} stored, {y!r} now")
     return diff
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Summary table
-# ----------------------------------------------------------------------------------------------------------
-
-def _num(x: Any, spec: str) -> str:
-    try:
-        x = float(x)
-    except (TypeError, ValueError):
-        return ""
-    return format(x, spec) if math.isfinite(x) else str(x)
-
-
-def summary_rows(result: Path, points: Sequence[Point] = (), stored=None, failures=None) -> list[dict[str, str]]:
-    """One row per point in the result file (results and failures): the experiment's points in sweep order,
-    then any other key stored in the file. Values are strings (shares in %, of positive joint work)."""
-    stored = hdf5.read_points(result) if stored is None else stored
-    failures = hdf5.read_failures(result) if failures is None else failures
-    by_key = {p.key: p for p in points}
-    keys = [p.key for p in points if p.key in stored or p.key in failures]
-    keys += [k for k in list(stored) + list(failures) if k not in by_key and k not in keys]
-    rows = []
-    for key in keys:
-        p = by_key.get(key)
-        if key in stored:
-            sp = stored[key]
-            spec, st, sm, lab = sp.solution.spec, sp.solution.stats, sp.summary, sp.labels
-            sh = sm.get("joint_work_share", {}) or {}
-            row = {"status": st.status, "hip_share_pct": _num(100 * sh.get("hip", math.nan), ".1f"),
-                   "knee_share_pct": _num(100 * sh.get("knee", math.nan), ".1f"),
-                   "ankle_share_pct": _num(100 * sh.get("ankle", math.nan), ".1f"),
-                   "energy_balance_residual": _num(sm.get("energy_balance_residual"), ".2e"),
-                   "iterations": str(st.iterations), "solve_time_s": _num(st.solve_time_s, ".2f"),
-                   "mean_crank_power_W": _num(sm.get("mean_crank_power_W"), ".1f"), "message": ""}
-        else:
-            fr = failures[key]
-            spec, st, lab = fr.spec, fr.stats, fr.labels
-            row = {"status": st.status, "hip_share_pct": "", "knee_share_pct": "", "ankle_share_pct": "",
-                   "energy_balance_residual": "", "iterations": str(st.iterations),
-                   "solve_time_s": _num(st.solve_time_s, ".2f"), "mean_crank_power_W": "",
-                   "message": " ".join(str(st.message or st.status or "failed").split())}
-        lab = dict(p.labels) if p is not None else dict(lab or {})
-        row.update(key=key, rider=str(lab.get("rider", "")), fit=str(lab.get("fit", "")),
-                   condition=str(lab.get("condition_label", lab.get("condition", spec.condition))),
-                   intensity=str(lab.get("intensity", f"{spec.power_W:g} W")),
-                   power_W=_num(spec.power_W, ".1f"), cadence_rpm=_num(spec.cadence_rpm, "g"))
-        rows.append({c: row.get(c, "") for c in SUMMARY_COLUMNS})
-    return rows
-
-
-def _md_cell(s: str) -> str:
-    return str(s).replace("|", "\\|").replace("\n", " ")
-
-
-def write_summary(result: Path, experiment: Experiment | None = None, stored=None, failures=None
-                  ) -> list[Path]:
-    """Write NAME_summary.md and NAME_summary.csv next to the result file; return their paths."""
-    result = Path(result)
-    points = experiment.points() if experiment is not None else []
-    rows = summary_rows(result, points, stored, failures)
-    n_ok = sum(1 for r in rows if not r["message"] and r["hip_share_pct"] != "")
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(SUMMARY_COLUMNS), lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    csv_path = result.with_name(f"{result.stem}_summary.csv")
-    _atomic_text(csv_path, buf.getvalue())
-
-    L = [f"# {experiment.name if experiment else result.stem}: summary", ""]
-    if experiment is not None and experiment.description:
-        L += [experiment.description, ""]
-    L += [f"- results: `{result.name}` ({n_ok} point(s) stored, {len(rows) - n_ok} failure(s))"]
-    if experiment is not None and experiment.source:
-        L += [f"- config: `{experiment.source}`" + (f" with --set {' '.join(experiment.overrides)}"
-                                                    if experiment.overrides else "")]
-        missing = [p.key for p in points if p.key not in {r['key'] for r in rows}]
-        if missing:
-            L += [f"- not run yet: {len(missing)} point(s) (`run --resume` solves them)"]
-    L += ["- shares: % of the total positive joint work of hip, knee and ankle over one crank cycle; energy "
-          "residual: (joint work - crank work) / crank work", ""]
-    head = ["key", "rider", "fit", "condition", "intensity", "power (W)", "cadence (rpm)", "status", "hip %",
-            "knee %", "ankle %", "energy residual", "iterations", "solve (s)"]
-    cols = ["key", "rider", "fit", "condition", "intensity", "power_W", "cadence_rpm", "status", "hip_share_pct",
-            "knee_share_pct", "ankle_share_pct", "energy_balance_residual", "iterations", "solve_time_s"]
-    L += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for r in rows:
-        L.append("| " + " | ".join(_md_cell(f"`{r[c]}`" if c == "key" else r[c]) for c in cols) + " |")
-    fails = [r for r in rows if r["message"]]
-    if fails:
-        L += ["", "## Failed points (not stored as results)", ""]
-        L += [f"- `{r['key']}`: {r['status']}: {_md_cell(r['message'])}" for r in fails]
-    md_path = result.with_name(f"{result.stem}_summary.md")
-    _atomic_text(md_path, "\n".join(L) + "\n")
-    return [md_path, csv_path]
 
 
 def _figure_labels(labels: dict[str, Any]) -> dict[str, Any]:
@@ -441,92 +322,134 @@ def run_experiment(experiment: Experiment, out_dir=None, jobs: int = 1, resume: 
             raise RunError([str(e)]) from None
     else:
         ex = executor
-    try:
-        result.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise RunError([f"{result.parent}: -: cannot create the output directory ({e})"]) from None
     points = experiment.points()
     report = RunReport(result, executor=getattr(ex, "name", type(ex).__name__),
                        jobs=int(getattr(ex, "jobs", jobs)))
+    entered = False
 
-    with _writer_lock(result):
-        _remove_stale_temporaries(result)
-        skip: set[str] = set()
-        if result.exists():
-            if resume:
-                try:
-                    stored = _stored_specs(result)
-                except hdf5.ResultFileError as e:
-                    raise RunError([f"{result}: -: cannot resume: {e} (allowed: a result file of this "
-                                    "experiment, or run without --resume to start afresh)"]) from None
-                bad: dict[str, list[str]] = {}
-                for p in points:
-                    if p.key in stored:
-                        d = _spec_differences(stored[p.key], p.spec)
-                        if d:
-                            bad.setdefault("; ".join(d[:4]), []).append(p.key)
-                if bad:
-                    raise RunError([
-                        f"{result}: {keys[0]}: stored with other problem settings ({diff})"
-                        + (f" (and {len(keys) - 1} more point(s) alike)" if len(keys) > 1 else "")
-                        + " (allowed: the settings of the stored points, or run without --resume to start afresh;"
-                        " the old file is then kept as a .bak)" for diff, keys in bad.items()])
-                skip = {p.key for p in points if p.key in stored}
-                extra = [k for k in stored if k not in {p.key for p in points}]
-                if extra:
-                    print(f"{result}: note: {len(extra)} stored point(s) are not in this experiment's sweep "
-                          "(kept)", file=sys.stderr)
-            else:
-                report.backup = _backup(result)
-                print(f"{result}: starting afresh; the existing results were moved to {report.backup} "
-                      "(use --resume to continue a run instead)", file=sys.stderr)
-        report.skipped = [p.key for p in points if p.key in skip]
-        by_key = {p.key: p for p in points}
-        # The resolved config goes into the result file before any point (provenance; kept by every write).
-        hdf5.write_experiment(result, experiment.to_dict())
-
-        def guess_for(key: str):
-            try:
-                return hdf5.read_solution(result, key)
-            except (KeyError, ValueError, OSError):
-                return None
-
-        workers = int(getattr(ex, "workers", getattr(ex, "jobs", 1)))
-        todo = [p for p in points if p.key not in skip]
-        bar = _Progress(len(todo), experiment.name, progress)
-        t_solve = time.perf_counter()
+    def enter() -> None:  # start/connect the executor (a dask scheduler that cannot be reached fails here)
+        nonlocal entered
+        if entered:
+            return
         try:
-            if todo:
-                try:
-                    ex.__enter__()
-                except ExecutorUnavailable as e:
-                    raise RunError([str(e)]) from None
-                try:
-                    workers = int(getattr(ex, "workers", workers))
-                    chains = build_chains(points, skip, warm_start, min_chains=workers, guess_for=guess_for)
-                    if workers > 1:  # longest first, so no worker is left with a long chain at the end
-                        chains.sort(key=lambda c: -len(c.points))
-                    report.chains = len(chains)
-                    batches = (ex.run_batches(chains) if hasattr(ex, "run_batches")
-                               else ([r] for r in ex.run(chains)))
-                    for batch in batches:
-                        _store(result, batch, by_key, report, bar)
-                finally:
-                    ex.__exit__(None, None, None)
-        finally:
-            bar.close()
-        report.wall_time_s = time.perf_counter() - t_solve
-        n_done = len(report.solved) + len(report.failed)
-        report.points_per_min = 60.0 * n_done / report.wall_time_s if report.wall_time_s > 0 and n_done else 0.0
+            ex.__enter__()
+        except ExecutorUnavailable as e:
+            raise RunError([str(e)]) from None
+        entered = True
 
-        _finish(result, experiment, report, figures)
+    def leave() -> None:
+        nonlocal entered
+        if entered:
+            entered = False
+            ex.__exit__(None, None, None)
+
+    try:
+        # Nothing on disk changes before the executor is known to work: connect first when there is work.
+        if _has_work(result, points, resume):
+            enter()
+        try:
+            result.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise RunError([f"{result.parent}: -: cannot create the output directory ({e.strerror or e})"]) from None
+        with _writer_lock(result):
+            t_solve = _run_locked(experiment, result, points, resume, ex, enter, leave, report, progress,
+                                  warm_start)
+            leave()
+            report.wall_time_s = time.perf_counter() - t_solve
+            n_done = len(report.solved) + len(report.failed)
+            report.points_per_min = (60.0 * n_done / report.wall_time_s
+                                     if report.wall_time_s > 0 and n_done else 0.0)
+            _finish(result, experiment, report, figures)
+    finally:
+        leave()
     report.total_time_s = time.perf_counter() - t_start
     return report
 
 
+def _has_work(result: Path, points: Sequence[Point], resume: bool) -> bool:
+    """Whether any point will be solved (read-only look at the result file; errors: assume there is)."""
+    if not points:
+        return False
+    if not resume or not result.exists():
+        return True
+    try:
+        stored = set(hdf5.list_points(result))
+    except (ValueError, OSError):
+        return True
+    return any(p.key not in stored for p in points)
+
+
+def _run_locked(experiment: Experiment, result: Path, points: Sequence[Point], resume: bool, ex, enter, leave,
+                report: RunReport, progress: bool, warm_start: bool) -> float:
+    """The part of a run that holds the writer lock: resume checks or backup, then solve and store."""
+    _remove_stale_temporaries(result)
+    skip: set[str] = set()
+    if result.exists():
+        if resume:
+            try:
+                stored = _stored_specs(result)
+            except hdf5.ResultFileError as e:
+                raise RunError([f"{result}: -: cannot resume: {e} (allowed: a result file of this "
+                                "experiment, or run without --resume to start afresh)"]) from None
+            bad: dict[str, list[str]] = {}
+            for p in points:
+                if p.key in stored:
+                    d = _spec_differences(stored[p.key], p.spec)
+                    if d:
+                        bad.setdefault("; ".join(d[:4]), []).append(p.key)
+            if bad:
+                raise RunError([
+                    f"{result}: {keys[0]}: stored with other problem settings ({diff})"
+                    + (f" (and {len(keys) - 1} more point(s) alike)" if len(keys) > 1 else "")
+                    + " (allowed: the settings of the stored points, or run without --resume to start afresh;"
+                    " the old file is then kept as a .bak)" for diff, keys in bad.items()])
+            skip = {p.key for p in points if p.key in stored}
+            extra = [k for k in stored if k not in {p.key for p in points}]
+            if extra:
+                print(f"{result}: note: {len(extra)} stored point(s) are not in this experiment's sweep "
+                      "(kept)", file=sys.stderr)
+        else:
+            report.backup = _backup(result)
+            print(f"{result}: starting afresh; the existing results were moved to {report.backup} "
+                  "(use --resume to continue a run instead)", file=sys.stderr)
+    report.skipped = [p.key for p in points if p.key in skip]
+    by_key = {p.key: p for p in points}
+    # The resolved config goes into the result file before any point (provenance; kept by every write).
+    hdf5.write_experiment(result, experiment.to_dict())
+
+    def guess_for(key: str):
+        try:
+            return hdf5.read_solution(result, key)
+        except (KeyError, ValueError, OSError):
+            return None
+
+    workers = int(getattr(ex, "workers", getattr(ex, "jobs", 1)))
+    todo = [p for p in points if p.key not in skip]
+    bar = _Progress(len(todo), experiment.name, progress)
+    t_solve = time.perf_counter()
+    try:
+        if todo:
+            enter()  # already done, unless the file changed since _has_work looked
+            try:
+                workers = int(getattr(ex, "workers", workers))
+                chains = build_chains(points, skip, warm_start, min_chains=workers, guess_for=guess_for)
+                if workers > 1:  # longest first, so no worker is left with a long chain at the end
+                    chains.sort(key=lambda c: -len(c.points))
+                report.chains = len(chains)
+                batches = (ex.run_batches(chains) if hasattr(ex, "run_batches")
+                           else ([r] for r in ex.run(chains)))
+                for batch in batches:
+                    _store(result, batch, by_key, report, bar)
+            finally:
+                leave()
+    finally:
+        bar.close()
+    return t_solve
+
+
 def _store(result: Path, batch: list[PointResult], by_key: dict[str, Point], report: RunReport,
            bar: _Progress) -> None:
-    """Write finished points into the result file now: the successful ones together in one atomic rewrite
+    """Write finished points into the result file now: the successful ones together in one atomic append
     (a batch is everything that finished while the previous write ran), then each failure record."""
     ok = [r for r in batch if r.ok]
     if len(ok) > 1:
@@ -609,18 +532,37 @@ def _finish(result: Path, experiment: Experiment, report: RunReport, figures: bo
                   f"{result} --sto DIR")
 
 
+def resume_command(config, out=None, jobs: int = 1, executor: str = "local", scheduler: str | None = None,
+                   overrides: Iterable[str] = ()) -> str:
+    """The command line that continues this run (the same arguments plus --resume), quoted for a POSIX shell."""
+    argv = ["run", str(config)]
+    if out is not None:
+        argv += ["--out", str(out)]
+    if jobs != 1:
+        argv += ["--jobs", str(jobs)]
+    if executor != "local":
+        argv += ["--executor", executor]
+    if scheduler:
+        argv += ["--scheduler", scheduler]
+    for o in overrides or ():
+        argv += ["--set", o]
+    return "python -m toolkit " + shlex.join(argv + ["--resume"])
+
+
 def run_main(config, out=None, jobs: int = 1, executor: str = "local", scheduler: str | None = None,
              resume: bool = False, overrides: Iterable[str] = ()) -> int:
     """`python -m toolkit run`: 0 every point solved, 1 some failed (the others are stored), 2 bad input,
-    130 interrupted (what was finished is stored; rerun with --resume)."""
+    3 the results could not be written (disk full, I/O error: what was stored is intact), 130 interrupted
+    (what was finished is stored; rerun with --resume)."""
     problems: list[str] = []
     ex = None
     try:
         ex = make_executor(executor, jobs, scheduler)
     except ExecutorUnavailable as e:
         problems.append(str(e))
-    if out is not None and Path(out).exists() and not Path(out).is_dir():
-        problems.append(f"--out: {out} exists and is not a directory (allowed: a directory, created if missing)")
+    why = directory_problem(out) if out is not None else None  # NUL byte, too long, a file, not writable
+    if why:
+        problems.append(f"--out: {shown(out)}: {why} (allowed: a writable directory, created if missing)")
     try:
         exp = load_experiment(config, overrides, check_fit=True)
     except ConfigError as e:
@@ -642,8 +584,16 @@ def run_main(config, out=None, jobs: int = 1, executor: str = "local", scheduler
     except KeyboardInterrupt:
         out_dir = Path(out) if out is not None else exp.output.dir
         print(f"\ninterrupted: every point finished so far is stored in {out_dir / (exp.name + '.h5')}; "
-              f"continue with: python -m toolkit run {config} --resume", file=sys.stderr)
+              f"continue with: {resume_command(config, out, jobs, executor, scheduler, overrides)}",
+              file=sys.stderr)
         return EXIT_INTERRUPTED
+    except OSError as e:  # writing the results failed (disk full, I/O error): the stored points are intact
+        out_dir = Path(out) if out is not None else exp.output.dir
+        target = shown(out_dir / (exp.name + '.h5'))
+        print(f"{target}: -: cannot write the results: {e.strerror or e} (every point stored before is intact; "
+              f"free space or fix the cause, then continue with: "
+              f"{resume_command(config, out, jobs, executor, scheduler, overrides)})", file=sys.stderr)
+        return EXIT_IO_ERROR
     print(f"{exp.name}: {report.line()}")
     print(f"results: {report.result_file}")
     if report.summary_files:

@@ -1,7 +1,8 @@
 """Command line: python -m toolkit {model,solve,validate,run,reproduce,check-model,show,plot,export}.
 
 Exit codes: 0 success; 1 a solve failed (reported, nothing stored as a result); 2 bad input, one line per problem
-`FILE: KEY: what is wrong (allowed: ...)`.
+`FILE: KEY: what is wrong (allowed: ...)`; 3 results could not be written (disk full, I/O error; what was stored
+before is intact); 130 interrupted (the message repeats the command with --resume).
 """
 from __future__ import annotations
 

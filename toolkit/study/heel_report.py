@@ -1,0 +1,6 @@
+def evaluate(data):
+    raise NotImplementedError
+
+
+def figures(data, rows, sdir):
+    return []

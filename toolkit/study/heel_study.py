@@ -31,6 +31,7 @@ import numpy as np
 from ..analysis.engagement import muscle_engagement
 from ..model.leg import JOINTS
 from ..ocp.problem import ProblemSpec
+from ..ocp.solution import Solution
 from .base import Variant, experiments_dir, knee_at_bdc_deg, shares_pct
 from .config import Point, load_experiment
 from .intensity import _num
@@ -53,8 +54,7 @@ VARIANTS = (
             quick=_QUICK + ("conditions.ankle=[\"free\", \"heel_drop\"]", "conditions.heel_drop_mode=[\"relative\"]",
                             "conditions.heel_drop_deg=[10, 40]")),
     Variant("study_heel_drop_saddle.toml", "saddle sweep x drop; fit-compensated saddles",
-            quick=_QUICK + ("conditions.ankle=[\"heel_drop\"]", "conditions.heel_drop_mode=[\"relative\"]",
-                            "conditions.heel_drop_deg=[10]")),
+            quick=_QUICK + ("conditions.ankle=[\"free\"]",)),
     Variant("study_heel_drop_absolute.toml", "SENSITIVITY: absolute heel drop (old definition)",
             quick=_QUICK + ("conditions.heel_drop_deg=[5]",)),
     Variant("study_heel_drop_window.toml", "robustness: window 45-180 deg",
@@ -72,6 +72,16 @@ SELECT_DOC = ("every point of the same-saddle, absolute, window, force-set and e
 def condition_label(mode: str, drop: float) -> str:
     """The experiment runner's label of a heel-drop condition: heel_drop{d} (relative), heel_drop_{mode}{d}."""
     return ("heel_drop" if mode == "relative" else f"heel_drop_{mode}") + _num(drop)
+
+
+def parse_condition_label(label: str) -> tuple[str, float]:
+    """(mode, drop) of a heel-drop condition label: 'heel_drop10' -> ('relative', 10.0), 'heel_drop_shift5' ->
+    ('shift', 5.0)."""
+    rest = label[len("heel_drop"):]
+    if rest.startswith("_"):
+        mode = rest[1:].rstrip("0123456789.")
+        return mode, float(rest[1 + len(mode):])
+    return "relative", float(rest)
 
 
 def select(p: Point) -> bool:
@@ -99,20 +109,43 @@ def free_spec(spec: ProblemSpec) -> ProblemSpec:
 
 
 def best_of_starts(solver, setup, spec: ProblemSpec, guess=None):
-    """spec.solver.multistart cold starts plus, when given, a warm start from `guess`; the lowest-cost successful
-    one, with the other successful starts in `start_solutions` and the number of starts in `stats.starts`."""
-    cold = solver.solve(setup, spec)
-    if cold.stats.status == "Infeasible_Request":
-        return cold
-    cands = [replace(s, start_solutions=[]) for s in ([cold] + list(cold.start_solutions) if cold.success else [])]
+    """spec.solver.multistart cold starts (each on its own, so a start whose kinematic guess cannot reach the pedal
+    is skipped) plus, when given, a warm start from `guess`; the lowest-cost successful one, with the other
+    successful starts in `start_solutions` and the number of starts tried in `stats.starts`."""
+    from ..ocp.solve import describe_setup
+    from ..ocp.solution import SolverStats
+
+    cands, failed, errors = [], None, []
+    k = max(1, spec.solver.multistart)
+    for i in range(k):
+        try:
+            s = solver.solve(setup, spec, start=i)
+        except ValueError as e:  # the kinematic guess of this start cannot be built
+            errors.append(str(e))
+            continue
+        if s.stats.status == "Infeasible_Request":
+            return s
+        if s.success:
+            cands.append(replace(s, start_solutions=[]))
+        elif failed is None:
+            failed = s
     if guess is not None:
-        warm = solver.solve(setup, spec, guess=guess)
-        if warm.success:
-            cands.append(warm)
+        try:
+            warm = solver.solve(setup, spec, guess=guess)
+        except ValueError as e:
+            errors.append(str(e))
+        else:
+            if warm.success:
+                cands.append(warm)
+            elif failed is None:
+                failed = warm
     if not cands:
-        return cold
+        if failed is not None:
+            return failed
+        stats = SolverStats(False, "Guess_Failed", 0, 0.0, 0.0, math.nan, math.inf, (), "; ".join(sorted(set(errors))))
+        return Solution(spec, stats, describe_setup(setup), sealed=True)
     best = min(cands, key=lambda s: s.stats.objective)
-    n = max(1, spec.solver.multistart) + (guess is not None)
+    n = k + (guess is not None)
     return replace(best, stats=replace(best.stats, starts=n), start_solutions=[c for c in cands if c is not best])
 
 
@@ -155,7 +188,9 @@ def solve_heel(points: Sequence[Point], solver, progress=None, exp=None) -> tupl
     def free_of(p):
         k = repr((p.rider, p.fit, free_spec(p.spec)))
         if k not in frees:
-            frees[k] = solver.solve(setup_of(p), free_spec(p.spec))
+            # cold starts, plus a warm start from the last free solution (another saddle) when there is one
+            last = next((s for s in reversed(list(frees.values())) if s.success), None)
+            frees[k] = best_of_starts(solver, setup_of(p), free_spec(p.spec), guess=last)
         return frees[k]
 
     for i, p in enumerate(points):
@@ -176,7 +211,7 @@ def solve_heel(points: Sequence[Point], solver, progress=None, exp=None) -> tupl
                              "largest_deg": round(float(largest_heel_drop_deg(solver.model, su, tr.theta[on], spec)),
                                                   2)}
         else:
-            sol = solver.solve(su, spec)
+            sol = best_of_starts(solver, su, spec)
         sols[p.key] = sol
         if sol.success:
             spread[f"{ename}/{p.key}"] = start_spread(sol)

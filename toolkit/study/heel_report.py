@@ -327,13 +327,12 @@ def evaluate(data: StudyData) -> Evaluation:
             vals += _values(c, lab, headline=c is head, quantities=("cost_change_pct",))
     for c in cs[SADDLE]:
         if c.fit.startswith(COMP_PREFIX):
-            lab = (f"{c.mode} heel drop {c.drop:g} deg, saddle lowered to {_saddle(c) or float('nan'):.4f} m "
-                   "(fit-compensated) vs free at the default saddle")
+            lab = (f"{c.mode} heel drop {c.drop:g} deg, fit-compensated saddle {_saddle(c) or float('nan'):.4f} m, "
+                   "vs free at the default saddle")
             vals += _values(c, lab, quantities=("hip_share_change_pp", "knee_share_change_pp", "gmax_work_change_pct"))
     for c in cs[ABSOLUTE]:
         w = c.rec.sol.spec.heel_drop_window_deg if c.rec is not None else (60, 120)
-        lab = (f"SENSITIVITY, absolute heel drop (sole <= -d over crank {w[0]:g}-{w[1]:g} deg): {c.drop:g} deg vs "
-               "free, same saddle")
+        lab = f"SENSITIVITY, absolute heel drop {c.drop:g} deg (sole <= -d over crank {w[0]:g}-{w[1]:g} deg) vs free"
         vals += _values(c, lab, sensitivity=True, quantities=("hip_flexion_change_deg", "hip_share_change_pp",
                                                               "knee_share_change_pp", "gmax_work_change_pct"))
     groups = robustness_groups(cs)

@@ -28,6 +28,7 @@ import json
 import math
 import os
 import sys
+import textwrap
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -1001,7 +1002,7 @@ def comparison_figure(rows: Sequence[C.ComparisonRow], title: str):
         if r.unit not in units:
             units.append(r.unit)
     n = max(1, len(rows))
-    fig = Figure(figsize=(10, 1.2 + 0.34 * n + 0.6 * len(units)), layout="constrained")
+    fig = Figure(figsize=(13, 1.2 + 0.34 * n + 0.6 * len(units)), layout="constrained")
     if not rows:
         ax = fig.subplots()
         ax.text(0.5, 0.5, "no comparisons", ha="center")
@@ -1038,9 +1039,10 @@ def comparison_figure(rows: Sequence[C.ComparisonRow], title: str):
             else:
                 why = r.reason if len(r.reason) <= 70 else (r.reason.split(":")[0] + "; "
                                                              + r.reason.rsplit(";", 1)[-1].strip())
-                ax.text(lo_x, y, "  no model value (" + why + ")", va="center", fontsize="x-small", color="0.4")
-        ax.set_yticks(range(len(rs)), [f"{r.quantity}\n{r.label}"[:90] for r in reversed(rs)],
-                      fontsize="x-small")
+                ax.text(lo_x, y, "  no model value (" + textwrap.shorten(why, 90, placeholder="...") + ")",
+                        va="center", fontsize="x-small", color="0.4", clip_on=True)
+        ax.set_yticks(range(len(rs)), [r.quantity + "\n" + textwrap.shorten(r.label, 80, placeholder="...")
+                                       for r in reversed(rs)], fontsize="x-small")
         ax.set_xlim(lo_x, hi_x)
         ax.set_ylim(-0.7, len(rs) - 0.3)
         ax.set_xlabel(u if u not in ("", "-") else "ratio", fontsize="small")

@@ -438,7 +438,8 @@ def _answer_notes(data, cs, head, groups, free) -> list[str]:
         kw, sw = max(spreads, key=lambda ks: ks[1]["gmax_work_spread_J"])
         apart = [k_ for k_, s_ in spreads if s_["near_best"] < s_["successful"]]
         notes.append(f"Multi-start: each heel drop from the configured cold starts plus a warm start from its free "
-                     f"solution (free and fixed: the cold starts). Over the starts within {NEAR_BEST_PCT:g} % of the "
+                     f"solution (free: the cold starts, plus in the saddle sweep a warm start from the previous saddle's free "
+                     f"solution; fixed: the cold starts). Over the starts within {NEAR_BEST_PCT:g} % of the "
                      f"best cost, the largest spread of any joint share is {max(s['spread_pp'].values()):.2f} pp "
                      f"(`{k}`), of the GMAX positive work {sw['gmax_work_spread_J']:.2f} J (`{kw}`). "
                      + (f"At {len(apart)} of {len(spreads)} points some successful starts ended more than "

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from toolkit.study import comparison as C
+from toolkit.study import heel_study as H
 from toolkit.study import reproduce as R
 from toolkit.study.config import load_experiment
 
@@ -38,17 +39,30 @@ def test_quick_overrides_validate(name):
         assert 1 <= len(pts) <= 6
 
 
-def test_heel_drop_fit_uses_the_default_saddle_height(model):
+def test_heel_drop_fits_use_the_default_saddle_height(model):
+    """Every heel-drop file solves the default fit at the same frozen height; the sweep is +-7.5/15 mm around it,
+    the fit-compensated saddles are lower."""
     from toolkit.model.anthropometry import Rider
     from toolkit.model.bikefit import BikeFit
     from toolkit.model.leg import make_setup
 
-    exp = load_experiment(ROOT / "experiments" / "study_heel_drop.toml")
-    fits = dict(exp.fits)
     h = make_setup(model, Rider(), BikeFit()).saddle_height_m
-    assert fits["default"].saddle_height_m == pytest.approx(h, abs=1e-6)
-    comp = [f.saddle_height_m for n, f in exp.fits if n.startswith(R.COMP_PREFIX)]
+    for v in R.STUDIES["heel_drop"].variants:
+        fits = dict(load_experiment(ROOT / "experiments" / v.file).fits)
+        if "default" in fits:
+            assert fits["default"].saddle_height_m == pytest.approx(h, abs=1e-6)
+    fits = load_experiment(ROOT / "experiments" / "study_heel_drop_saddle.toml").fits
+    sweep = sorted(round((f.saddle_height_m - h) * 1000, 1) for n, f in fits if n.startswith(H.SWEEP_PREFIX))
+    assert sweep == [-15.0, -7.5, 7.5, 15.0]
+    comp = [f.saddle_height_m for n, f in fits if n.startswith(H.COMP_PREFIX)]
     assert comp and all(c < h for c in comp)  # fit compensation lowers the saddle
+
+
+def test_heel_condition_labels_round_trip():
+    for mode, d in (("relative", 10.0), ("shift", 5.0), ("absolute", 0.0), ("relative", 7.5)):
+        assert H.parse_condition_label(H.condition_label(mode, d)) == (mode, d)
+    assert H.condition_label("relative", 10.0) == "heel_drop10"
+    assert H.condition_label("shift", 10.0) == "heel_drop_shift10"
 
 
 def test_lt_baseline_riders_pose_identical_problems():
@@ -62,11 +76,13 @@ def test_lt_baseline_riders_pose_identical_problems():
 
 
 def test_selection_filters():
-    heel = load_experiment(ROOT / "experiments" / "study_heel_drop.toml").points()
-    kept = [p for p in heel if R._heel_select(p)]
+    heel = load_experiment(ROOT / "experiments" / "study_heel_drop_saddle.toml").points()
+    kept = [p for p in heel if H.select(p)]
     for p in kept:
-        if p.fit_name.startswith(R.COMP_PREFIX):
-            assert p.condition_label == "heel_drop" + p.fit_name[len(R.COMP_PREFIX):]
+        if p.fit_name.startswith(H.COMP_PREFIX):
+            assert p.condition_label == p.fit_name[len(H.COMP_PREFIX):]
+        else:  # the sweep: free and relative drops 5, 10 deg
+            assert p.condition_label in ("free", "heel_drop5", "heel_drop10")
     assert len(kept) < len(heel)
     classic = [p for p in load_experiment(ROOT / "experiments" / "study_classic.toml").points()
                if R._classic_select(p)]
@@ -187,27 +203,30 @@ def test_format_value():
 
 # ----------------------------------------------------------------------------------------------- pipeline
 
-def test_quick_reproduce_all_studies_end_to_end(tmp_path, solver):
-    """Every study's pipeline at 16 nodes on 1-6 points: solve, HDF5, comparison table, figures, README."""
-    for name in R.STUDY_NAMES:
-        info = R.reproduce_study(name, tmp_path, solver=solver, quick=True, progress=False,
-                                 figures=(name == "heel_drop"))
-        assert info["points"] >= 1
-        sdir = tmp_path / name
-        assert list(sdir.glob("*.h5"))
-        md = (sdir / "comparison.md").read_text(encoding="utf-8")
-        assert "## Model vs published" in md
-        assert md == R.render_study_markdown(name, tmp_path)
+@pytest.mark.parametrize("name", R.STUDY_NAMES)
+def test_quick_reproduce_end_to_end(name, tmp_path, solver):
+    """Each study's pipeline at 16 nodes on a few points: solve, HDF5, comparison table, figures, README."""
+    info = R.reproduce_study(name, tmp_path, solver=solver, quick=True, progress=False, figures=(name == "heel_drop"))
+    assert info["points"] >= 1
+    sdir = tmp_path / name
+    assert list(sdir.glob("*.h5"))
+    md = (sdir / "comparison.md").read_text(encoding="utf-8")
+    assert "## Model vs published" in md
+    assert md == R.render_study_markdown(name, tmp_path)
+    readme = R.render_readme(tmp_path)
+    assert "## Headline: model vs published" in readme and f"{name}/comparison.md" in readme
+    if name != "heel_drop":
+        return
     assert (tmp_path / "heel_drop" / "comparison.png").exists()
     from toolkit.io.hdf5 import read_failures
     fails = read_failures(tmp_path / "heel_drop" / "study_heel_drop.h5")
-    assert any(f.stats.status == "Infeasible_Request" for f in fails.values())  # 20 deg: reported, not a result
+    assert any(f.stats.status == "Infeasible_Request" for f in fails.values())  # 40 deg: reported, not a result
     md = (tmp_path / "heel_drop" / "comparison.md").read_text(encoding="utf-8")
-    assert "infeasible at this fit" in md and "largest feasible drop" in md
-    readme = R.render_readme(tmp_path)
-    assert "## Headline: model vs published" in readme
-    for name in R.STUDY_NAMES:
-        assert f"{name}/comparison.md" in readme
+    assert "infeasible: a heel drop (relative) of 40 deg" in md and "largest feasible drop is" in md
+    assert "### Robustness: does the sign hold?" in md and "GMAX +work (J)" in md
+    assert "Efficiency (metabolic cost, gross efficiency): pending" in md
+    extras = json.loads((tmp_path / "heel_drop" / "extras.json").read_text(encoding="utf-8"))
+    assert extras["multistart"] and extras["largest_feasible_drop"]
 
 
 def test_reproduce_main_bad_input(tmp_path, capsys):
@@ -253,7 +272,7 @@ def test_headline_numbers_match_hdf5_shares():
     free = shares["rider=reference/fit=default/cond=free/P=200W/cad=90"]
     hd = shares["rider=reference/fit=default/cond=heel_drop10/P=200W/cad=90"]
     readme = (RESULTS / "README.md").read_text(encoding="utf-8")
-    m = re.search(r"`hip_share_change_pp` \| heel drop 10 deg vs free, same saddle \| ([-0-9.]+) pp", readme)
+    m = re.search(r"`hip_share_change_pp` \| relative heel drop 10 deg vs free, same saddle \| ([-0-9.]+) pp", readme)
     assert m
     decimals = len(m.group(1).split(".")[1]) if "." in m.group(1) else 0  # as shown (3 significant digits)
     assert float(m.group(1)) == pytest.approx(hd - free, abs=0.5 * 10 ** -decimals + 1e-3)
@@ -291,3 +310,16 @@ def test_no_stale_explanations_in_results():
                   "much more positive (and negative) work than the crank needs",
                   "knee extensors take most of the added work", "RF overstretched: artefact"):
         assert stale not in text
+
+
+@needs_results
+def test_heel_drop_page_reports_spread_limits_answer_and_sensitivity():
+    data = R.load_study_data("heel_drop", RESULTS)
+    spread = data.extras["multistart"]
+    assert all(f"{r.experiment}/{r.key}" in spread for r in data.records)
+    rows = R.study_rows(data)
+    sens = [r for r in rows if r.sensitivity]
+    assert sens and all(r.label.startswith("SENSITIVITY, absolute") for r in sens)
+    md = (RESULTS / "heel_drop" / "comparison.md").read_text(encoding="utf-8")
+    assert "**Claim A, the model's answer.**" in md and "**Claim E.**" in md
+    assert "on a range limit or the bound (crank deg)" in md

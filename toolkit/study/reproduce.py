@@ -28,6 +28,7 @@ import json
 import math
 import os
 import sys
+import textwrap
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -38,61 +39,20 @@ import numpy as np
 
 from ..model.leg import JOINTS
 from . import comparison as C
+from .base import (FIG_DPI, Evaluation, FailureRec, Record, StudyData, StudyDef, Variant, _angle_at, _f, _match,
+                   _save, action_shares_pct, experiments_dir, hip_flexion_mean_deg, knee_at_bdc_deg, max_activation,
+                   mean_positive_power_W, peak_action_power_W, shares_pct)
+from . import heel_study
 from .config import ConfigError, Experiment, Point, load_experiment
 
 __all__ = [
     "STUDIES", "STUDY_NAMES", "StudyDef", "Variant", "Record", "FailureRec", "StudyData", "solve_points",
     "reproduce_study", "reproduce_main", "load_study_data", "study_rows", "render_study_markdown",
-    "render_readme", "experiments_dir", "compensated_saddle_height",
+    "render_readme", "experiments_dir",
 ]
 
 QUICK_NODES = 16
 RUN_INFO = "run_info.json"
-FIG_DPI = 100
-
-
-def experiments_dir() -> Path:
-    """The repository's experiments/ (next to the package), else ./experiments."""
-    here = Path(__file__).resolve().parents[2] / "experiments"
-    return here if here.is_dir() else Path.cwd() / "experiments"
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Study definitions
-# ----------------------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Variant:
-    """One experiment file of a study. label: what it stands for in tables (hypotheses say so).
-    quick: --set overrides that shrink it for the quick (test) mode, besides solver.nodes."""
-
-    file: str
-    label: str
-    quick: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class StudyDef:
-    name: str
-    title: str
-    claims: str
-    question: str
-    variants: tuple[Variant, ...]
-    evaluate: Callable[["StudyData"], "Evaluation"]
-    select: Callable[[Point], bool] | None = None
-    select_doc: str = ""
-    figures: Callable[["StudyData", Sequence[C.ComparisonRow], Path], list[Path]] | None = None
-    extras: Callable[[Any, Sequence[Experiment]], dict] | None = None
-
-
-@dataclass
-class Evaluation:
-    values: list[C.ModelValue]
-    table_header: list[str] = field(default_factory=list)
-    table_rows: list[list[str]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    extra_md: str = ""
-
 
 # ----------------------------------------------------------------------------------------------------------
 # Solving
@@ -186,15 +146,22 @@ def reproduce_study(name: str, out: str | os.PathLike = "results", solver=None, 
     exps = [_load_variant(v, quick) for v in study.variants]
     n_points = n_fail = 0
     nodes = set()
+    point_info: dict[str, Any] = {}
     for v, exp in zip(study.variants, exps):
         pts = [p for p in exp.points() if study.select is None or study.select(p)]
-        sols = solve_points(pts, solver, _progress_printer(name) if progress else None)
+        show = _progress_printer(name) if progress else None
+        if study.solve is not None:
+            sols, info = study.solve(pts, solver, show, exp)
+            _merge_info(point_info, info)
+        else:
+            sols = solve_points(pts, solver, show)
         _write_h5(sdir / f"{exp.name}.h5", exp, pts, sols, v.label)
         n_points += sum(1 for s in sols.values() if s.success)
         n_fail += sum(1 for s in sols.values() if not s.success)
         nodes.add(exp.solver.nodes)
-    if study.extras is not None:
-        extras = study.extras(solver, exps)
+    if study.extras is not None or point_info:
+        extras = study.extras(solver, exps) if study.extras is not None else {}
+        _merge_info(extras, point_info)
         (sdir / "extras.json").write_text(json.dumps(extras, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     info = {"runtime_s": round(time.perf_counter() - t0, 1), "points": n_points, "failures": n_fail,
             "nodes": sorted(nodes), "quick": quick}
@@ -207,6 +174,17 @@ def reproduce_study(name: str, out: str | os.PathLike = "results", solver=None, 
     return info
 
 
+def _merge_info(into: dict, info: Mapping[str, Any]) -> None:
+    """Merge a solve hook's info into the extras: dicts are updated, lists extended, other values replaced."""
+    for k, v in info.items():
+        if isinstance(v, dict) and isinstance(into.get(k), dict):
+            into[k].update(v)
+        elif isinstance(v, list) and isinstance(into.get(k), list):
+            into[k].extend(v)
+        else:
+            into[k] = v
+
+
 def _write_figures(study: StudyDef, data: "StudyData", rows, sdir: Path) -> list[Path]:
     for old in sdir.glob("*.png"):
         old.unlink()
@@ -214,79 +192,6 @@ def _write_figures(study: StudyDef, data: "StudyData", rows, sdir: Path) -> list
     if study.figures is not None:
         paths += study.figures(data, rows, sdir)
     return paths
-
-
-def _save(fig, path: Path) -> Path:
-    fig.savefig(path, dpi=FIG_DPI)
-    return path
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Reading results back
-# ----------------------------------------------------------------------------------------------------------
-
-@dataclass
-class Record:
-    experiment: str
-    variant: str
-    key: str
-    labels: dict
-    sol: Any
-    _summary: Any = None
-
-    @property
-    def summary(self):
-        if self._summary is None:
-            from ..analysis.power import cycle_summary
-            self._summary = cycle_summary(self.sol)
-        return self._summary
-
-
-@dataclass
-class FailureRec:
-    experiment: str
-    variant: str
-    key: str
-    labels: dict
-    status: str
-    message: str
-    largest_heel_drop_deg: float | None = None
-
-
-def _match(labels: Mapping[str, Any], crit: Mapping[str, Any]) -> bool:
-    for k, want in crit.items():
-        have = labels.get(k)
-        if isinstance(want, (int, float)) and not isinstance(want, bool):
-            try:
-                if not math.isclose(float(have), float(want), rel_tol=1e-9, abs_tol=1e-9):
-                    return False
-            except (TypeError, ValueError):
-                return False
-        elif have != want:
-            return False
-    return True
-
-
-@dataclass
-class StudyData:
-    name: str
-    records: list[Record]
-    failures: list[FailureRec]
-    warnings: list[str]
-    extras: dict
-    experiments: list[Experiment]
-
-    def find(self, experiment: str | None = None, **labels) -> list[Record]:
-        return [r for r in self.records if (experiment is None or r.experiment == experiment)
-                and _match(r.labels, labels)]
-
-    def one(self, experiment: str | None = None, **labels) -> Record | None:
-        found = self.find(experiment, **labels)
-        return found[0] if found else None
-
-    def failed(self, experiment: str | None = None, **labels) -> list[FailureRec]:
-        return [f for f in self.failures if (experiment is None or f.experiment == experiment)
-                and _match(f.labels, labels)]
 
 
 def load_study_data(name: str, out: str | os.PathLike = "results") -> StudyData:
@@ -318,318 +223,6 @@ def load_study_data(name: str, out: str | os.PathLike = "results") -> StudyData:
 def study_rows(data: StudyData, published=None) -> list[C.ComparisonRow]:
     ev = STUDIES[data.name].evaluate(data)
     return C.compare(ev.values, published if published is not None else C.load_published())
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Metrics of one solution (all from the stored arrays)
-# ----------------------------------------------------------------------------------------------------------
-
-def shares_pct(r: Record) -> dict[str, float]:
-    return {j: 100.0 * v for j, v in r.summary.joint_work_share.items()}
-
-
-def action_shares_pct(r: Record) -> dict[str, float]:
-    """Positive work of each joint action (hip/knee/ankle x extension/flexion) in % of the total positive joint
-    work (extension: done with an extensor/plantarflexor moment)."""
-    s = r.summary
-    tot = s.total_positive_joint_work_J
-    out = {}
-    for j in JOINTS:
-        out[f"{j}_extension"] = 100.0 * s.extension_work_J[j] / tot
-        out[f"{j}_flexion"] = 100.0 * s.flexion_work_J[j] / tot
-    return out
-
-
-def mean_positive_power_W(r: Record, joint: str) -> float:
-    """Mean positive power of a joint over the cycle, both legs (W)."""
-    return 2.0 * r.summary.positive_work_J[joint] / r.sol.period_s
-
-
-def peak_action_power_W(r: Record, joint: str, action: str) -> float:
-    """Peak positive power (one leg, W) of a joint while its moment is extensor ('extension') or flexor."""
-    from ..analysis.power import joint_power
-
-    j = JOINTS.index(joint)
-    P = joint_power(r.sol)[j]
-    M = r.sol["moment"][j]
-    mask = (M < 0) if action == "extension" else (M >= 0)
-    vals = P[mask & (P > 0)]
-    return float(vals.max()) if vals.size else 0.0
-
-
-def _angle_at(sol, row: int, crank_deg: float) -> float:
-    th = np.degrees(sol["theta"])
-    q = np.degrees(sol["q"][row])
-    return float(np.interp(crank_deg, np.concatenate([th, [360.0]]), np.concatenate([q, q[:1]])))
-
-
-def knee_at_bdc_deg(sol) -> float:
-    return _angle_at(sol, 1, 180.0)
-
-
-def hip_flexion_mean_deg(sol, window_deg: tuple[float, float]) -> float:
-    """Mean hip flexion (deg) over a crank-angle window (1-deg grid, periodic linear interpolation)."""
-    grid = np.arange(window_deg[0], window_deg[1] + 1e-9, 1.0)
-    return float(np.mean([_angle_at(sol, 0, g) for g in grid]))
-
-
-def max_activation(r: Record) -> float:
-    return float(np.max(r.sol["activation"]))
-
-
-def _f(x: float | None, spec: str = ".1f") -> str:
-    if x is None or not math.isfinite(x):
-        return "-"
-    return format(x, spec)
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Study 1: heel drop (claim A, E)
-# ----------------------------------------------------------------------------------------------------------
-
-HEEL_DROP_BASE_FIT = "default"
-COMP_PREFIX = "comp_heel_drop"
-
-
-def _heel_select(p: Point) -> bool:
-    """The default fit gets every condition; a fit-compensated fit only its own heel drop."""
-    if p.fit_name == HEEL_DROP_BASE_FIT:
-        return True
-    if p.fit_name.startswith(COMP_PREFIX):
-        return p.condition_label == "heel_drop" + p.fit_name[len(COMP_PREFIX):]
-    return True
-
-
-def _heel_extras(solver, exps: Sequence[Experiment]) -> dict:
-    """Largest feasible heel drop (geometry only) vs saddle height, on the study's mesh and window."""
-    from ..model.bikefit import BikeFit
-    from ..model.leg import make_setup
-    from ..ocp.feasibility import largest_heel_drop_deg
-    from ..ocp.problem import ProblemSpec
-    from ..ocp.transcription import heel_drop_nodes, Transcription
-
-    exp = exps[0]
-    rider = exp.riders[0]
-    window = exp.conditions.heel_drop_window_deg
-    spec = ProblemSpec(condition="heel_drop", heel_drop_window_deg=window, solver=exp.solver)
-    tr, _, _ = solver._get(spec)
-    theta = tr.theta[heel_drop_nodes(tr.theta, spec)]
-    base = dict(exp.fits)[HEEL_DROP_BASE_FIT]
-    rows = []
-    for h in (0.690, 0.695, 0.700, 0.705, 0.710, 0.715, 0.720, 0.730, 0.740):
-        fit = BikeFit(saddle_rule="absolute", saddle_height_m=h, seat_tube_angle_deg=base.seat_tube_angle_deg,
-                      trunk_angle_deg=base.trunk_angle_deg, crank_length_m=base.crank_length_m)
-        setup = make_setup(solver.model, rider, fit)
-        rows.append([h, round(float(largest_heel_drop_deg(solver.model, setup, theta)), 2)])
-    return {"largest_heel_drop_vs_saddle": {"window_deg": list(window), "nodes": exp.solver.nodes,
-                                            "rows": rows}}
-
-
-def _mean_angle_deg(sol, row: int, window_deg: tuple[float, float]) -> float:
-    """Mean of a joint angle (deg) over a crank-angle window (1-deg grid, periodic linear interpolation)."""
-    grid = np.arange(window_deg[0], window_deg[1] + 1e-9, 1.0)
-    return float(np.mean([_angle_at(sol, row, g) for g in grid]))
-
-
-def _heel_hip_angle_why(free: Record, r: Record, window: tuple[float, float]) -> str:
-    """Why the hip angle might not open: the measured hip and knee angle change over the window."""
-    win = f"{window[0]:g}-{window[1]:g} deg"
-    return (f"measured over crank {win}: mean hip flexion {_mean_angle_deg(free.sol, 0, window):.1f} -> "
-            f"{_mean_angle_deg(r.sol, 0, window):.1f} deg, mean knee flexion {_mean_angle_deg(free.sol, 1, window):.1f}"
-            f" -> {_mean_angle_deg(r.sol, 1, window):.1f} deg; cause not established")
-
-
-def _heel_share_why(free: Record, r: Record) -> str:
-    """Why the hip share might not rise, from the solutions: where the positive joint power goes (both legs)."""
-    f = {j: mean_positive_power_W(free, j) for j in JOINTS}
-    h = {j: mean_positive_power_W(r, j) for j in JOINTS}
-    ch = {j: C.relative_change_pct(f[j], h[j]) for j in JOINTS}
-    txt = (f"mean positive power, both legs: ankle {f['ankle']:.0f} -> {h['ankle']:.0f} W, hip {f['hip']:.0f} -> "
-           f"{h['hip']:.0f} W ({ch['hip']:+.0f} %), knee {f['knee']:.0f} -> {h['knee']:.0f} W ({ch['knee']:+.0f} %)")
-    if h["ankle"] > f["ankle"] and h["hip"] < f["hip"] and h["knee"] < f["knee"]:
-        txt += (": the ankle plantarflexors take over work from both hip and knee, the "
-                + ("hip" if ch["hip"] < ch["knee"] else "knee") + " proportionally more")
-    if h["hip"] < f["hip"]:
-        txt += "; why the optimum moves work off the hip is not established"
-    else:
-        txt += "; cause not established"
-    return txt
-
-
-def _eval_heel(data: StudyData) -> Evaluation:
-    exp = data.experiments[0]
-    window = tuple(exp.conditions.heel_drop_window_deg)
-    base = dict(fit=HEEL_DROP_BASE_FIT)
-    free = data.one(**base, condition_label="free")
-    vals: list[C.ModelValue] = []
-    table: list[list[str]] = []
-    notes: list[str] = []
-    S = "heel_drop"
-    win = f"{window[0]:g}-{window[1]:g} deg"
-    if free is None:
-        return Evaluation([C.ModelValue(S, "hip_share_change_pp", "free ankle", None, missing="free-ankle point "
-                                        "missing")])
-    f_sh, f_hip, f_cost = shares_pct(free), hip_flexion_mean_deg(free.sol, window), free.sol.stats.objective
-    drops = sorted(exp.conditions.heel_drop_deg)
-    feasible = [d for d in drops if data.one(**base, condition_label=f"heel_drop{d:g}") is not None]
-    head_drop = max(feasible) if feasible else None
-    for d in drops:
-        lab = f"heel_drop{d:g}"
-        r = data.one(**base, condition_label=lab)
-        label = f"heel drop {d:g} deg vs free, same saddle"
-        if r is None:
-            fails = data.failed(**base, condition_label=lab)
-            fm = fails[0] if fails else None
-            if fm is not None and fm.status == "Infeasible_Request":
-                why = (f"infeasible at this fit: a sole angle <= -{d:g} deg over crank {win} needs more ankle "
-                       f"dorsiflexion than its range; largest feasible drop {fm.largest_heel_drop_deg:.1f} deg")
-            else:
-                why = f"solve failed ({fm.status if fm else 'not run'})"
-            vals.append(C.ModelValue(S, "hip_share_change_pp", label, None, missing=why))
-            continue
-        sh = shares_pct(r)
-        dhip = hip_flexion_mean_deg(r.sol, window) - f_hip
-        head = d == head_drop
-        share_why = _heel_share_why(free, r)
-        vals.append(C.ModelValue(S, "hip_flexion_change_deg", label, dhip,
-                                 detail=f"mean hip flexion over crank {win}: {f_hip:.1f} -> {f_hip + dhip:.1f} deg",
-                                 why=_heel_hip_angle_why(free, r, window), headline=head))
-        vals.append(C.ModelValue(S, "hip_share_change_pp", label, sh["hip"] - f_sh["hip"],
-                                 detail=f"hip share {f_sh['hip']:.1f} -> {sh['hip']:.1f} %",
-                                 why=share_why, headline=head))
-        vals.append(C.ModelValue(S, "knee_share_change_pp", label, sh["knee"] - f_sh["knee"],
-                                 detail=f"knee share {f_sh['knee']:.1f} -> {sh['knee']:.1f} %; ankle "
-                                        f"{f_sh['ankle']:.1f} -> {sh['ankle']:.1f} %",
-                                 why=share_why, headline=head))
-        if head:
-            cost = 100.0 * (r.sol.stats.objective - f_cost) / f_cost
-            vals.append(C.ModelValue(S, "cost_change_pct", label, cost,
-                                     detail="optimal-control cost (muscle effort) vs free ankle", headline=True))
-    # fit-compensated variant
-    target = knee_at_bdc_deg(free.sol)
-    comp_knee: list[float] = []
-    for fit_name, fit in exp.fits:
-        if not fit_name.startswith(COMP_PREFIX):
-            continue
-        d = float(fit_name[len(COMP_PREFIX):])
-        lab = f"heel_drop{d:g}"
-        label = f"heel drop {d:g} deg, saddle lowered to {fit.saddle_height_m:.4f} m (fit-compensated)"
-        r = data.one(fit=fit_name, condition_label=lab)
-        if r is None:
-            fails = data.failed(fit=fit_name, condition_label=lab)
-            fm = fails[0] if fails else None
-            miss = (f"infeasible: largest feasible drop at this saddle {fm.largest_heel_drop_deg:.1f} deg"
-                    if fm is not None and fm.status == "Infeasible_Request"
-                    else f"solve failed ({fm.status if fm else 'not run'})")
-            vals.append(C.ModelValue(S, "hip_share_change_pp", label, None, missing=miss))
-            continue
-        sh = shares_pct(r)
-        kb = knee_at_bdc_deg(r.sol)
-        comp_knee.append(kb)
-        share_why = _heel_share_why(free, r)
-        vals.append(C.ModelValue(S, "hip_share_change_pp", label, sh["hip"] - f_sh["hip"],
-                                 detail=f"hip share {f_sh['hip']:.1f} -> {sh['hip']:.1f} %; knee at BDC "
-                                        f"{kb:.1f} deg (target, the free ankle at the default fit: {target:.1f})",
-                                 why=share_why))
-        vals.append(C.ModelValue(S, "knee_share_change_pp", label, sh["knee"] - f_sh["knee"],
-                                 detail=f"knee share {f_sh['knee']:.1f} -> {sh['knee']:.1f} %",
-                                 why=share_why))
-    # points table
-    header = ["fit", "saddle (m)", "condition", "hip %", "knee %", "ankle %", "hip power W", "knee power W",
-              "ankle power W", f"mean hip flexion {win} (deg)", "hip flexion at 90 deg (deg)", "knee at BDC (deg)",
-              "ankle at BDC (deg)", "sole at 90 deg (deg)", "cost"]
-    for r in data.records:
-        sh = shares_pct(r)
-        sole90 = float(np.degrees(np.interp(math.pi / 2, r.sol["theta"], r.sol["phi"])))
-        table.append([r.labels["fit"], f"{r.sol.setup['saddle_height_m']:.4f}", r.labels["condition_label"],
-                      _f(sh["hip"]), _f(sh["knee"]), _f(sh["ankle"]), _f(mean_positive_power_W(r, "hip"), ".0f"),
-                      _f(mean_positive_power_W(r, "knee"), ".0f"), _f(mean_positive_power_W(r, "ankle"), ".0f"),
-                      _f(hip_flexion_mean_deg(r.sol, window)), _f(_angle_at(r.sol, 0, 90.0)),
-                      _f(knee_at_bdc_deg(r.sol)), _f(_angle_at(r.sol, 2, 180.0)), _f(sole90),
-                      _f(r.sol.stats.objective, ".4g")])
-    for fm in data.failures:
-        table.append([fm.labels.get("fit", "?"), "", fm.labels.get("condition_label", "?"), "infeasible"
-                      if fm.status == "Infeasible_Request" else fm.status, "", "", "", "", "", "", "", "", "", "",
-                      f"largest feasible drop {fm.largest_heel_drop_deg:.1f} deg" if fm.largest_heel_drop_deg
-                      is not None else fm.message])
-    fx = data.one(**base, condition_label="fixed")
-    if fx is not None:
-        notes.append(f"Fixed ankle ({exp.conditions.fixed_ankle_deg:g} deg) at the same saddle: hip "
-                     f"{shares_pct(fx)['hip']:.1f} %, knee {shares_pct(fx)['knee']:.1f} % (free: hip "
-                     f"{f_sh['hip']:.1f} %, knee {f_sh['knee']:.1f} %, ankle {f_sh['ankle']:.1f} %).")
-    h0 = data.one(**base, condition_label="heel_drop0")
-    if h0 is not None:
-        notes.append(f"`heel_drop0` (sole level or heel-down, i.e. no toe-down, over crank {win}) already differs "
-                     f"from the free ankle, whose sole is toe-down there: hip {shares_pct(h0)['hip']:.1f} %, knee "
-                     f"{shares_pct(h0)['knee']:.1f} %, ankle {shares_pct(h0)['ankle']:.1f} %.")
-    drops_ok = [data.one(**base, condition_label=f"heel_drop{d:g}") for d in feasible]
-    if drops_ok:
-        fa, fh = mean_positive_power_W(free, "ankle"), mean_positive_power_W(free, "hip")
-        ap = [mean_positive_power_W(r, "ankle") for r in drops_ok]
-        hp = [mean_positive_power_W(r, "hip") for r in drops_ok]
-        fe = 2.0 * free.summary.extension_work_J["hip"] / free.sol.period_s
-        he = [2.0 * r.summary.extension_work_J["hip"] / r.sol.period_s for r in drops_ok]
-        txt = (f"Where the work goes (same saddle, {free.sol.spec.power_W:g} W; mean positive power, both legs): "
-               f"free ankle: ankle {fa:.0f} W, hip {fh:.0f} W (hip extension {fe:.0f} W); heel drop "
-               f"{', '.join(f'{d:g}' for d in feasible)} deg: ankle {', '.join(f'{x:.0f}' for x in ap)} W, hip "
-               f"{', '.join(f'{x:.0f}' for x in hp)} W (hip extension {', '.join(f'{x:.0f}' for x in he)} W).")
-        if all(x > fa for x in ap) and all(x < fh for x in hp):
-            txt += (" The hip's positive power falls in absolute terms, not only as a share, while the ankle's "
-                    "rises: in the model the heel drop moves work to the ankle, not to the hip. Why the optimum "
-                    "does so is not established.")
-        notes.append(txt)
-    dk = [abs(_angle_at(r.sol, 2, 180.0) - _angle_at(free.sol, 2, 180.0)) for r in drops_ok]
-    notes.append(
-        "Fit compensation (as a bike fitter would): the saddle of each `comp_heel_drop*` fit was lowered, when the "
-        "heights were computed, until the knee flexion at BDC of the *solved* heel-drop motion equalled that of the "
-        "free ankle at the default fit: the dynamic knee-angle rule used in video fitting. The static knee_bdc rule "
-        "with ankle_at_bdc_deg raised by the drop would assume the heel is also dropped at BDC, which the heel-drop "
-        f"condition (window {win}) does not impose"
-        + (f"; the solved ankle angle at BDC differs from the free ankle's by only {min(dk):.1f}-{max(dk):.1f} deg, "
-           "so the static rule would lower the saddle far more" if dk else "")
-        + ". Heights were computed once by `python -m toolkit.study.reproduce --compensation` and written into the "
-        "experiment file.")
-    if comp_knee:
-        off = [k - target for k in comp_knee]
-        if max(abs(o) for o in off) > 0.5:
-            notes.append(
-                f"The compensated saddles miss their target with the current model: the solved knee flexion at BDC "
-                f"is {min(comp_knee):.1f}-{max(comp_knee):.1f} deg vs {target:.1f} deg for the free ankle at the "
-                f"default fit ({min(off):+.1f} to {max(off):+.1f} deg), i.e. these saddles are lowered less than the "
-                "rule asks. The heights in the experiment file were computed once with an earlier version of the "
-                "model (before the per-muscle passive parameters) and have not been recomputed; the rows are "
-                "reported as stored.")
-        else:
-            notes.append(f"The solved knee flexion at BDC of the compensated fits is {min(comp_knee):.1f}-"
-                         f"{max(comp_knee):.1f} deg, within 0.5 deg of the target {target:.1f} deg.")
-    scan = data.extras.get("largest_heel_drop_vs_saddle")
-    extra = ""
-    if scan:
-        extra = ("### Largest feasible heel drop vs saddle height (geometry only, no solve)\n\n"
-                 f"Crank window {scan['window_deg'][0]:g}-{scan['window_deg'][1]:g} deg at the {scan['nodes']} mesh "
-                 "nodes inside it. Around the default height (0.711 m) lowering the saddle flexes the knee and leans the "
-                 "shank back, so a lower saddle allows *less* heel drop (well above it other joint limits bind).\n\n| saddle height (m) | largest feasible drop (deg) |\n|---|---|\n"
-                 + "".join(f"| {h:.3f} | {d:.2f} |\n" for h, d in scan["rows"]))
-    return Evaluation(vals, header, table, notes, extra)
-
-
-def _heel_figures(data: StudyData, rows, sdir: Path) -> list[Path]:
-    from ..plots import figures as F
-
-    items = {}
-    for r in data.find(fit=HEEL_DROP_BASE_FIT):
-        items[r.labels["condition_label"]] = r.sol
-    for r in data.records:
-        if r.labels["fit"].startswith(COMP_PREFIX):
-            items[f"{r.labels['condition_label']}, saddle {r.sol.setup['saddle_height_m']:.3f} m"] = r.sol
-    paths = []
-    if items:
-        paths.append(_save(F.joint_shares_bar_figure(items, title="Joint shares at 200 W, 90 rpm: free, fixed, "
-                                                     "heel drop (same saddle) and fit-compensated"),
-                           sdir / "joint_shares.png"))
-        sel = {k: v for k, v in items.items() if k in ("free", "fixed") or k.startswith("heel_drop10")}
-        paths.append(_save(F.joint_power_figure(sel or items), sdir / "joint_power.png"))
-    return paths
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -1356,15 +949,7 @@ def _classic_figures(data: StudyData, rows, sdir: Path) -> list[Path]:
 # ----------------------------------------------------------------------------------------------------------
 
 STUDIES: dict[str, StudyDef] = {s.name: s for s in (
-    StudyDef(
-        "heel_drop", "Heel drop (claims A and E)", "A, E",
-        "Does dropping the heel in the downstroke open the hip angle at the same saddle height and shift work from "
-        "the knee to the hip?",
-        (Variant("study_heel_drop.toml", "same saddle; fit-compensated saddles",
-                 quick=("conditions.ankle=[\"free\", \"heel_drop\"]", "conditions.heel_drop_deg=[5, 20]")),),
-        _eval_heel, select=_heel_select,
-        select_doc="the default fit with every condition; each `comp_heel_drop<d>` fit with heel drop d only",
-        figures=_heel_figures, extras=_heel_extras),
+    heel_study.study_def(),
     StudyDef(
         "lactate_threshold", "High vs low lactate threshold (claim B)", "B",
         "Does a high-LT rider keep knee power flat and use relatively more hip power at high intensity?",
@@ -1417,7 +1002,7 @@ def comparison_figure(rows: Sequence[C.ComparisonRow], title: str):
         if r.unit not in units:
             units.append(r.unit)
     n = max(1, len(rows))
-    fig = Figure(figsize=(10, 1.2 + 0.34 * n + 0.6 * len(units)), layout="constrained")
+    fig = Figure(figsize=(13, 1.2 + 0.34 * n + 0.6 * len(units)), layout="constrained")
     if not rows:
         ax = fig.subplots()
         ax.text(0.5, 0.5, "no comparisons", ha="center")
@@ -1454,9 +1039,10 @@ def comparison_figure(rows: Sequence[C.ComparisonRow], title: str):
             else:
                 why = r.reason if len(r.reason) <= 70 else (r.reason.split(":")[0] + "; "
                                                              + r.reason.rsplit(";", 1)[-1].strip())
-                ax.text(lo_x, y, "  no model value (" + why + ")", va="center", fontsize="x-small", color="0.4")
-        ax.set_yticks(range(len(rs)), [f"{r.quantity}\n{r.label}"[:90] for r in reversed(rs)],
-                      fontsize="x-small")
+                ax.text(lo_x, y, "  no model value (" + textwrap.shorten(why, 90, placeholder="...") + ")",
+                        va="center", fontsize="x-small", color="0.4", clip_on=True)
+        ax.set_yticks(range(len(rs)), [r.quantity + "\n" + textwrap.shorten(r.label, 80, placeholder="...")
+                                       for r in reversed(rs)], fontsize="x-small")
         ax.set_xlim(lo_x, hi_x)
         ax.set_ylim(-0.7, len(rs) - 0.3)
         ax.set_xlabel(u if u not in ("", "-") else "ratio", fontsize="small")
@@ -1692,77 +1278,9 @@ def reproduce_main(studies: list[str], all_studies: bool = False, out: str = "re
     return 0
 
 
-# ----------------------------------------------------------------------------------------------------------
-# Fit compensation for the heel-drop study (run once; the numbers live in experiments/study_heel_drop.toml)
-# ----------------------------------------------------------------------------------------------------------
-
-def compensated_saddle_height(solver, rider, base_fit, drop_deg: float, spec_kw: Mapping[str, Any],
-                              target_knee_bdc_deg: float, tol_deg: float = 0.02, max_iter: int = 12
-                              ) -> tuple[float | None, str]:
-    """Saddle height (m) at which the *solved* heel-drop motion has the knee flexion at BDC of the free ankle
-    at the base fit (secant iteration on the height, warm-started). Returns (height, message); height None when
-    a trial height makes the drop infeasible or a solve fails."""
-    from dataclasses import replace
-
-    from ..model.leg import make_setup
-    from ..ocp.problem import ProblemSpec
-
-    h0 = make_setup(solver.model, rider, base_fit).saddle_height_m
-    guess = None
-
-    def knee(h):
-        nonlocal guess
-        fit = replace(base_fit, saddle_rule="absolute", saddle_height_m=h, knee_flexion_at_bdc_deg=None,
-                      ankle_at_bdc_deg=None)
-        sol = solver.solve(make_setup(solver.model, rider, fit),
-                           ProblemSpec(condition="heel_drop", heel_drop_deg=drop_deg, **spec_kw), guess=guess)
-        if not sol.success:
-            return None, sol.stats.message or sol.stats.status
-        guess = sol
-        return knee_at_bdc_deg(sol) - target_knee_bdc_deg, ""
-
-    a, (fa, msg) = h0, knee(h0)
-    if fa is None:
-        return None, msg
-    b = h0 - 0.005
-    fb, msg = knee(b)
-    for _ in range(max_iter):
-        if fb is None:
-            return None, msg
-        if abs(fb) < tol_deg:
-            return b, f"knee at BDC within {tol_deg} deg of the target"
-        c = b - fb * (b - a) / (fb - fa) if fb != fa else b - 0.002
-        a, fa = b, fb
-        b = c
-        fb, msg = knee(b)
-    return (b, "not converged") if fb is not None and abs(fb) < 0.5 else (None, "not converged")
-
-
-def _compensation_main(drops: Iterable[float] = (0.0, 5.0, 10.0)) -> int:
-    from ..model.leg import make_setup
-    from ..ocp.problem import ProblemSpec
-    from ..ocp.solve import PedalingSolver
-
-    exp = load_experiment(experiments_dir() / "study_heel_drop.toml")
-    rider = exp.riders[0]
-    base = dict(exp.fits)[HEEL_DROP_BASE_FIT]
-    solver = PedalingSolver()
-    P, cad = exp.intensity.values[0], exp.intensity.cadence_rpm[0]
-    spec_kw = dict(power_W=P, cadence_rpm=cad, heel_drop_window_deg=exp.conditions.heel_drop_window_deg,
-                   cost=exp.cost, solver=exp.solver)
-    free = solver.solve(make_setup(solver.model, rider, base), ProblemSpec(condition="free", power_W=P,
-                                                                           cadence_rpm=cad, cost=exp.cost,
-                                                                           solver=exp.solver))
-    target = knee_at_bdc_deg(free)
-    print(f"# target: knee flexion at BDC of the free ankle at the default fit = {target:.3f} deg")
-    for d in drops:
-        h, msg = compensated_saddle_height(solver, rider, base, d, spec_kw, target)
-        print(f"# heel drop {d:g} deg: " + (f"saddle_height_m = {h:.5f}" if h is not None else "none") + f" ({msg})")
-    return 0
-
-
 if __name__ == "__main__":  # pragma: no cover
     if "--compensation" in sys.argv[1:]:
-        raise SystemExit(_compensation_main())
+        from .heel_study import compensation_main
+        raise SystemExit(compensation_main())
     _args = sys.argv[1:]
     raise SystemExit(reproduce_main([a for a in _args if not a.startswith("--")], all_studies="--all" in _args))

@@ -125,3 +125,29 @@ def test_solutions_match_previous_pipeline(solver, setup, cond):
     sh = cycle_summary(sol).joint_work_share
     for j in ("hip", "knee", "ankle"):
         assert abs(sh[j] - ref["shares"][j]) < 1e-3, (j, sh[j], ref["shares"][j])
+
+
+def test_compiled_node_functions_give_the_same_solution(model, setup, solver, tmp_path, monkeypatch):
+    """The C-compiled node functions (disk cache, compiled.py) reproduce the SX ones: same iterations, same
+    cost; a second build loads the cached library instead of compiling."""
+    from toolkit.ocp import compiled
+    from toolkit.ocp.solve import PedalingSolver
+
+    if compiled.shutil.which("gcc") is None and compiled.shutil.which("cc") is None:
+        pytest.skip("no C compiler")
+    monkeypatch.setenv(compiled.ENV_DIR, str(tmp_path))
+    monkeypatch.setenv(compiled.ENV_MODE, "sync")
+    monkeypatch.setattr(compiled, "CFLAGS", ("-O0", "-fPIC", "-shared"))  # quick to compile; same arithmetic
+    spec = _fixture_specs()["fixed"]
+    fast = PedalingSolver(model)
+    sol = fast.solve(setup, spec)
+    tr = fast.transcription(spec)
+    assert tr.separable.compiled and len(list(tmp_path.glob("nodes_*.so"))) == 1
+    assert not list(tmp_path.glob("*.lock")) and not list(tmp_path.glob("*.c"))
+    ref = solver.solve(setup, spec)
+    assert sol.success and sol.stats.iterations == ref.stats.iterations
+    assert sol.stats.objective == pytest.approx(ref.stats.objective, rel=1e-9)
+    monkeypatch.setenv(compiled.ENV_MODE, "background")  # cached now: loaded, nothing compiled
+    other = PedalingSolver(model)
+    other._get(spec)
+    assert other.transcription(spec).separable.compiled and len(list(tmp_path.iterdir())) == 1

@@ -4,16 +4,16 @@ Why: the collocation NLP is separable. Every nonlinear term lives at one mesh no
 states x_k and controls u_k only); the coupling between nodes (trapezoidal defects, the mean-power sum, the
 half-cycle shift of an inertial crank) is linear in the node terms and in the decision vector. So
 
-    g(w) = A_y vec(Y(w)) + A_w w + b,    f(w) = sum_k f_k(w) + 1/2 c(p) w' Q w,
+    g(w) = A_y vec(Y(w)) + A_w w + b,    f(w) = 1/N sum_k f_k(w) + 1/2 c(p) w' Q w,
 
 with Y[:, k] = y(theta_k, x_k, u_k, p) and f_k the node terms of `node_terms`, A_y, A_w, Q constant sparse
 matrices and c(p) a parameter. The constraint Jacobian is then A_y blockdiag(dy/dz_k) P + A_w and the Hessian
-of the Lagrangian is sum_k P' hess_z(sigma f_k + mu_k' y_k) P + sigma c Q, with mu = A_y' lambda_g and P the
+of the Lagrangian is sum_k P' hess_z(sigma/N f_k + mu_k' y_k) P + sigma c Q, with mu = A_y' lambda_g and P the
 permutation of w into node order. The node Jacobian and Hessian are SX functions of one node (built once, their
 size independent of the mesh), evaluated over all nodes with `map`, and their nonzeros land in the global
 sparse matrices through a constant sparse matrix built here with index arithmetic. Building is cheap and grows
 linearly with the mesh (index arrays only); the second derivatives stay exact; evaluation is the SX virtual
-machine per node plus one sparse matrix-vector product.
+machine per node (or compiled C, see compiled.py) plus one sparse matrix-vector product.
 
 The alternative, mapping the node function over SX symbols, expands the whole NLP into one SX graph and lets
 CasADi differentiate it: exact too, but seconds to build, growing with the mesh. Mapping over MX symbols and
@@ -64,7 +64,8 @@ class SeparableNLP:
     node-separable collocation problem, as CasADi functions that IPOPT calls through `nlpsol` options.
 
     node_terms(theta, x, u, par) -> (y [ny], f [1]) is one node. Decision vector w = [vec(X); vec(U)] with X
-    (nx, N), U (nu, N) column-major. The quadratic objective term is 1/2 quad_weight(par) w' quad w."""
+    (nx, N), U (nu, N) column-major. The objective is the mean of f over the nodes plus the quadratic term
+    1/2 quad_weight(par) w' quad w."""
 
     def __init__(self, node_terms: ca.Function, nx: int, nu: int, theta: np.ndarray, n_par: int,
                  coupling: Coupling, quad: tuple[np.ndarray, np.ndarray, np.ndarray], quad_weight):
@@ -76,6 +77,8 @@ class SeparableNLP:
         self.quad = quad
         self.quad_weight = quad_weight
         self._node_derivatives(node_terms)
+        self.compiled = False
+        self.library = None  # where the compiled node functions are (or will be, while compiling)
 
     # --- one node (SX, built once: size independent of the mesh) -------------------------------------------
     def _node_derivatives(self, node_terms: ca.Function) -> None:
@@ -163,11 +166,26 @@ class SeparableNLP:
         np.add.at(qnz, pos[n_node:], qv[up])
         return sp, scatter, ca.DM(qnz)
 
+    def node_functions(self, compile_mode: str | None = None) -> dict[str, ca.Function]:
+        """The node derivative functions by name: compiled from the disk cache when available (compiled.py), else
+        the SX ones."""
+        from . import compiled
+
+        sx = [self.f_gf, self.f_jac, self.f_hess]
+        lib, self.library = compiled.load(sx, compile_mode)
+        self.compiled = lib is not None
+        return lib if lib is not None else {f.name(): f for f in sx}
+
+    def compiled_ready(self) -> bool:
+        """True when a library compiled in the background has appeared since these functions were made."""
+        return not self.compiled and self.library is not None and self.library.exists()
+
     # --- global functions (MX: a handful of nodes whatever the mesh) -------------------------------------
-    def functions(self) -> dict[str, ca.Function]:
+    def functions(self, compile_mode: str | None = None) -> dict[str, ca.Function]:
         """nlp (x, p) -> (f, g); grad_f (x, p) -> (f, grad_f); jac_g (x, p) -> (g, jac_g);
         hess_lag (x, p, lam_f, lam_g) -> upper triangle of the Hessian of the Lagrangian."""
         N, c = self.N, self.coupling
+        nf = self.node_functions(compile_mode)
         w, p = ca.MX.sym("x", self.nw), ca.MX.sym("p", self.n_par)
         lam_f, lam_g = ca.MX.sym("lam_f"), ca.MX.sym("lam_g", c.n_rows)
         X = ca.reshape(w[: self.nx * N], self.nx, N)
@@ -185,22 +203,24 @@ class SeparableNLP:
 
         Qw = ca.mtimes(Q, w)
         f_quad = 0.5 * qw * ca.dot(w, Qw)
-        f = ca.sum2(self.f_f.map(N)(th, X, U, P)) + f_quad
+        # f and g from the SX functions even when compiled ones exist: nlpsol differentiates this function
+        # (for multipliers) and a compiled (external) function has no derivatives; they are cheap anyway.
+        f = ca.sum2(self.f_f.map(N)(th, X, U, P)) / N + f_quad
         g = g_of(self.f_y.map(N)(th, X, U, P))
         nlp = ca.Function("nlp", [w, p], [f, g], ["x", "p"], ["f", "g"])
 
-        fk, gk = self.f_gf.map(N)(th, X, U, P)
-        grad = ca.vertcat(ca.vec(gk[: self.nx, :]), ca.vec(gk[self.nx:, :])) + qw * Qw
-        grad_f = ca.Function("grad_f", [w, p], [ca.sum2(fk) + f_quad, grad], ["x", "p"], ["f", "grad_f_x"])
+        fk, gk = nf["node_grad_f"].map(N)(th, X, U, P)
+        grad = ca.vertcat(ca.vec(gk[: self.nx, :]), ca.vec(gk[self.nx:, :])) / N + qw * Qw
+        grad_f = ca.Function("grad_f", [w, p], [ca.sum2(fk) / N + f_quad, grad], ["x", "p"], ["f", "grad_f_x"])
 
         jsp, jscatter, jconst = self._jacobian_map()
-        Y, jnz = self.f_jac.map(N)(th, X, U, P)
+        Y, jnz = nf["node_jac_y"].map(N)(th, X, U, P)
         jac = ca.MX(jsp, ca.mtimes(jscatter, ca.vec(jnz)) + jconst)
         jac_g = ca.Function("jac_g", [w, p], [g_of(Y), jac], ["x", "p"], ["g", "jac_g_x"])
 
         hsp, hscatter, hq = self._hessian_map()
         mu = ca.reshape(ca.mtimes(Ay.T, lam_g), self.ny, N)
-        hnz = self.f_hess.map(N)(th, X, U, P, mu, ca.repmat(lam_f, 1, N))
+        hnz = nf["node_hess"].map(N)(th, X, U, P, mu, ca.repmat(lam_f / N, 1, N))
         hess = ca.MX(hsp, ca.mtimes(hscatter, ca.vec(hnz)) + lam_f * qw * hq)
         hess_lag = ca.Function("hess_lag", [w, p, lam_f, lam_g], [hess],
                                ["x", "p", "lam_f", "lam_g"], ["triu_hess_gamma_x_x"])

@@ -203,10 +203,11 @@ class Transcription:
     @cached_property
     def node_terms(self) -> ca.Function:
         """The node's share of the NLP: node_terms(theta, x, u, par) -> (y, f). Every nonlinear term of the
-        constraints (y, rows described by `term_rows`) and the node's objective term f (the cycle-mean effort
-        and regularization: cost x time weight / N). Built from `node_function` (inlined), so a term added there
-        reaches the NLP through its named outputs."""
-        L, N = self.layout, self.nodes
+        constraints (y, rows described by `term_rows`) and the node's objective term f (effort and
+        regularization x time weight; the objective is their mean over the nodes). Built from `node_function`
+        (inlined), so a term added there reaches the NLP through its named outputs. Independent of the mesh
+        size (1/N factors sit in the coupling), so one compiled version serves every mesh."""
+        L = self.layout
         th, x, u = ca.SX.sym("theta"), ca.SX.sym("x", self.nx), ca.SX.sym("u", self.nu)
         par = ca.SX.sym("par", L.size)
         out = self.node_function(theta=th, x=x, u=u, par=par)
@@ -215,16 +216,16 @@ class Transcription:
         if self.inertial:
             # Crank equation at node k: (I acc_k - torque_k + tau_r) / s - torque_(k+N/2) / s, tau_r = P / omega.
             y += [(L.get(par, "flywheel") * out["crank_acceleration"] - out["crank_torque"] + power / omega)
-                  / TORQUE_SCALE, out["crank_torque"] / TORQUE_SCALE, 1 / ca.sqrt(x[-1]) / N]
+                  / TORQUE_SCALE, out["crank_torque"] / TORQUE_SCALE, 1 / ca.sqrt(x[-1])]
         else:
-            y.append(2 * omega * out["crank_torque"] / N / power)  # this node's share of mean power / target
+            y.append(2 * omega * out["crank_torque"] / power)  # N x this node's share of mean power / target
         if self.mode != "fixed":
             y.append(out["sole_residual"])
         if self.mode == "free":
             y.append(out["q"])
         if self.compliant:
             y.append(out["equilibrium"])
-        f = out["cost"] * out["time_weight"] / N
+        f = out["cost"] * out["time_weight"]
         return ca.Function("node_terms", [th, x, u, par], [ca.vertcat(*y), f], ["theta", "x", "u", "par"],
                            ["y", "f"])
 
@@ -285,11 +286,11 @@ class Transcription:
             wr += [base + kh, base + kh]; wc += [kh * nx + nx - 1, (kh + half) * nx + nx - 1]
             wv += [np.ones(half), -np.ones(half)]
             base = add_group("cycle_period", 1)
-            yr.append(np.full(N, base)); yc.append(y_idx("inverse_speed", k)); yv.append(np.ones(N))
+            yr.append(np.full(N, base)); yc.append(y_idx("inverse_speed", k)); yv.append(np.full(N, 1 / N))
             off[-1][:] = -1.0
         else:
             base = add_group("power", 1)
-            yr.append(np.full(N, base)); yc.append(y_idx("power", k)); yv.append(np.ones(N))
+            yr.append(np.full(N, base)); yc.append(y_idx("power", k)); yv.append(np.full(N, 1 / N))
             off[-1][:] = -1.0
         for name, group, n in (("sole_residual", "sole_dynamics", 1), ("q", "joint_range", 3),
                                ("equilibrium", "tendon_equilibrium", NM)):
@@ -337,6 +338,15 @@ class Transcription:
         """nlp, grad_f, jac_g, hess_lag CasADi functions (IPOPT options only enter `solver`)."""
         return self.separable.functions()
 
+    def upgrade(self) -> bool:
+        """Switch to the compiled node functions if their background compile has finished (True: solvers made
+        before must be remade with `solver`)."""
+        if "functions" in self.__dict__ and self.separable.compiled_ready():
+            del self.__dict__["functions"]
+            self.__dict__.pop("nlp", None)
+            return True
+        return False
+
     @cached_property
     def nlp(self) -> dict:
         """The NLP as MX expressions of the decision vector x and parameters p, and the constraint groups."""
@@ -347,8 +357,10 @@ class Transcription:
     def solver(self, opts: dict) -> ca.Function:
         """An IPOPT instance on the prebuilt functions: creating one is cheap, so options never rebuild them."""
         fn = self.functions
+        # calc_lam_p off: the parameter multipliers are never used.
         return ca.nlpsol("pedaling", "ipopt", fn["nlp"],
-                         {**opts, "grad_f": fn["grad_f"], "jac_g": fn["jac_g"], "hess_lag": fn["hess_lag"]})
+                         {**opts, "grad_f": fn["grad_f"], "jac_g": fn["jac_g"], "hess_lag": fn["hess_lag"],
+                          "calc_lam_p": False})
 
     def constraint_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = [], []

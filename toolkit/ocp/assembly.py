@@ -68,7 +68,8 @@ class SeparableNLP:
     1/2 quad_weight(par) w' quad w."""
 
     def __init__(self, node_terms: ca.Function, nx: int, nu: int, theta: np.ndarray, n_par: int,
-                 coupling: Coupling, quad: tuple[np.ndarray, np.ndarray, np.ndarray], quad_weight):
+                 coupling: Coupling, quad: tuple[np.ndarray, np.ndarray, np.ndarray], quad_weight,
+                 structure: tuple = ()):
         self.nx, self.nu, self.N = nx, nu, len(theta)
         self.nz, self.nw = nx + nu, (nx + nu) * len(theta)
         self.n_par = n_par
@@ -76,6 +77,7 @@ class SeparableNLP:
         self.coupling = coupling
         self.quad = quad
         self.quad_weight = quad_weight
+        self.structure = structure  # what node_terms computes, beyond the code (key of the compiled library)
         self._node_derivatives(node_terms)
         self.compiled = False
         self.library = None  # where the compiled node functions are (or will be, while compiling)
@@ -172,7 +174,7 @@ class SeparableNLP:
         from . import compiled
 
         sx = [self.f_gf, self.f_jac, self.f_hess]
-        lib, self.library = compiled.load(sx, compile_mode)
+        lib, self.library = compiled.load(sx, self.structure, compile_mode)
         self.compiled = lib is not None
         return lib if lib is not None else {f.name(): f for f in sx}
 

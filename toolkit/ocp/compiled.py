@@ -5,9 +5,10 @@ are the node-level SX functions of assembly.py mapped over the mesh; compiled to
 (measured: node Hessian 0.6 ms instead of 6.8 ms for 40 nodes). Compiling one structure takes tens of seconds,
 so it is done once per machine and kept:
 
-- key: SHA-256 of the generated C source (which encodes the structure and every model equation exactly), the
-  compiler flags, the CasADi version and the package version; a library is only ever loaded for the exact
-  source it was compiled from.
+- key: SHA-256 of the structure (ankle mode, cost, tendon, load; not the mesh: node functions do not depend on
+  it), the package version, the source of the model and problem code and data (every file under toolkit/model
+  and toolkit/ocp: any edit there gives a new key), the CasADi version, the compiler and its flags. Hashing
+  the code is cheaper than generating the C source (0.1 s), which is only done on a cache miss.
 - where: the user cache directory ($XDG_CACHE_HOME or ~/.cache)/pedaling-toolkit/, overridable with
   PEDALING_TOOLKIT_CACHE.
 - concurrency: the library is written under a temporary name and renamed into place (atomic), so concurrent
@@ -49,6 +50,23 @@ def mode() -> str:
     return m if m in MODES else "background"
 
 
+_SOURCE_HASH: str | None = None
+
+
+def source_hash() -> str:
+    """SHA-256 of every file under toolkit/model and toolkit/ocp (code and data), computed once a process."""
+    global _SOURCE_HASH
+    if _SOURCE_HASH is None:
+        root = Path(__file__).resolve().parents[1]
+        h = hashlib.sha256()
+        for sub in ("model", "ocp"):
+            for f in sorted((root / sub).rglob("*")):
+                if f.is_file() and f.suffix in (".py", ".json", ".csv", ".toml"):
+                    h.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes() + b"\0")
+        _SOURCE_HASH = h.hexdigest()
+    return _SOURCE_HASH
+
+
 def _source(functions: list[ca.Function]) -> str:
     cg = ca.CodeGenerator("nodes", {"with_header": False})
     for f in functions:
@@ -56,11 +74,11 @@ def _source(functions: list[ca.Function]) -> str:
     return cg.dump()
 
 
-def _key(source: str, compiler: str) -> str:
+def _key(structure: tuple, compiler: str) -> str:
     from .. import __version__
 
     h = hashlib.sha256()
-    for part in (source, " ".join(CFLAGS), compiler, ca.__version__, __version__):
+    for part in (repr(structure), __version__, source_hash(), ca.__version__, compiler, " ".join(CFLAGS)):
         h.update(part.encode())
         h.update(b"\0")
     return h.hexdigest()[:32]
@@ -88,8 +106,10 @@ def _compile_command(compiler: str, src: Path, tmp: Path, lib: Path, lock: Path)
     return ["sh", "-c", f"{cmd} && mv -f '{tmp}' '{lib}'; rm -f '{src}' '{tmp}' '{lock}'"]
 
 
-def load(functions: list[ca.Function], how: str | None = None) -> tuple[dict[str, ca.Function] | None, Path | None]:
-    """(compiled versions of `functions` by name, library path). The functions are None when the cached library
+def load(functions: list[ca.Function], structure: tuple,
+         how: str | None = None) -> tuple[dict[str, ca.Function] | None, Path | None]:
+    """(compiled versions of `functions` by name, library path); `structure` identifies what the functions
+    compute beyond the source code (see the key above). The functions are None when the cached library
     does not exist yet (`sync` compiles it first; `background` starts a compile and returns the path where the
     library will appear); the path is None when nothing is or will be compiled."""
     how = how or mode()
@@ -98,8 +118,7 @@ def load(functions: list[ca.Function], how: str | None = None) -> tuple[dict[str
         return None, None
     lib = None
     try:
-        source = _source(functions)
-        key = _key(source, compiler)
+        key = _key(structure, compiler)
         d = cache_dir()
         lib = d / f"nodes_{key}.so"
         if not lib.exists():
@@ -108,7 +127,7 @@ def load(functions: list[ca.Function], how: str | None = None) -> tuple[dict[str
             if _take_lock(lock):
                 tag = f"{key}.{os.getpid()}"
                 src, tmp = d / f"nodes_{tag}.c", d / f"nodes_{tag}.so.tmp"
-                src.write_text(source)
+                src.write_text(_source(functions))
                 cmd = _compile_command(compiler, src, tmp, lib, lock)
                 if how == "sync":
                     subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -18,6 +18,7 @@ same time series shifted by half a cycle, and the power of both legs is twice on
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -330,8 +331,12 @@ class Transcription:
         """The NLP assembled from the node terms (see assembly.py); built once per structure."""
         coupling = self.coupling[1]
         reg = self.layout.slices["reg"]
+        g = self.model.geometry  # its polynomial coefficients are constants inside the node functions
+        geometry = hashlib.sha256(repr((g.names, g.joints, g.centers_rad, g.exponents, g.coefficients))
+                                  .encode()).hexdigest()
+        structure = (self.mode, self.cost_kind, self.exponent, self.tendon, self.load, geometry)
         return SeparableNLP(self.node_terms, self.nx, self.nu, self.theta, self.layout.size, coupling,
-                            self.smoothness_matrix(), lambda p: p[reg.start])
+                            self.smoothness_matrix(), lambda p: p[reg.start], structure)
 
     @cached_property
     def functions(self) -> dict[str, ca.Function]:

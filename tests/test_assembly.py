@@ -151,3 +151,31 @@ def test_compiled_node_functions_give_the_same_solution(model, setup, solver, tm
     other = PedalingSolver(model)
     other._get(spec)
     assert other.transcription(spec).separable.compiled and len(list(tmp_path.iterdir())) == 1
+
+
+def test_background_compile_does_not_block_and_is_picked_up(model, setup, tmp_path, monkeypatch):
+    """Default mode: the first build solves with the SX functions while a detached compiler works; once the
+    library exists, the next solve switches to it (same answer)."""
+    import time
+
+    from toolkit.ocp import compiled
+    from toolkit.ocp.solve import PedalingSolver
+
+    if compiled.shutil.which("gcc") is None and compiled.shutil.which("cc") is None:
+        pytest.skip("no C compiler")
+    monkeypatch.setenv(compiled.ENV_DIR, str(tmp_path))
+    monkeypatch.setenv(compiled.ENV_MODE, "background")
+    monkeypatch.setattr(compiled, "CFLAGS", ("-O0", "-fPIC", "-shared"))
+    spec = _fixture_specs()["fixed"]
+    ps = PedalingSolver(model)
+    first = ps.solve(setup, spec)
+    tr = ps.transcription(spec)
+    assert first.success and not tr.separable.compiled and tr.separable.library is not None
+    t0 = time.time()
+    while not tr.separable.library.exists() and time.time() - t0 < 120:
+        time.sleep(0.2)
+    assert tr.separable.library.exists(), "the background compile did not finish in 2 minutes"
+    second = ps.solve(setup, spec)
+    assert ps.transcription(spec).separable.compiled
+    assert second.stats.iterations == first.stats.iterations
+    assert second.stats.objective == pytest.approx(first.stats.objective, rel=1e-9)

@@ -179,3 +179,32 @@ def test_background_compile_does_not_block_and_is_picked_up(model, setup, tmp_pa
     assert ps.transcription(spec).separable.compiled
     assert second.stats.iterations == first.stats.iterations
     assert second.stats.objective == pytest.approx(first.stats.objective, rel=1e-9)
+
+
+def test_infeasible_request_builds_nothing(model, setup):
+    """The geometric check runs before any NLP is built."""
+    from toolkit.ocp.solve import PedalingSolver
+
+    ps = PedalingSolver(model)
+    sol = ps.solve(setup, ProblemSpec(condition="heel_drop", heel_drop_deg=25, solver=SolverSpec(nodes=NODES)))
+    assert sol.stats.status == "Infeasible_Request" and sol.stats.build_time_s == 0.0
+    assert not ps._cache
+    assert all("functions" not in tr.__dict__ and "node_function" not in tr.__dict__
+               for tr in ps._transcriptions.values())
+
+
+def test_cache_prune_keeps_the_most_recent(tmp_path):
+    import os
+    import time
+
+    from toolkit.ocp import compiled
+
+    for i in range(5):
+        f = tmp_path / f"nodes_{i}.so"
+        f.write_text("x")
+        os.utime(f, (time.time() - 100 * (5 - i), time.time() - 100 * (5 - i)))
+    stale = tmp_path / "nodes_dead.123.c"
+    stale.write_text("x")
+    os.utime(stale, (time.time() - 2 * compiled.LOCK_STALE_S,) * 2)
+    compiled._prune(tmp_path, keep=2)
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["nodes_3.so", "nodes_4.so"]

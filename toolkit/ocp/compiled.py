@@ -35,6 +35,7 @@ ENV_DIR = "PEDALING_TOOLKIT_CACHE"
 MODES = ("background", "sync", "off")
 CFLAGS = ("-O1", "-fPIC", "-shared")
 LOCK_STALE_S = 900.0
+KEEP_LIBRARIES = 32
 
 
 def cache_dir() -> Path:
@@ -100,6 +101,20 @@ def _take_lock(lock: Path) -> bool:
     return True
 
 
+def _prune(d: Path, keep: int = KEEP_LIBRARIES) -> None:
+    """Bound the cache: every edit of the model or problem code gives new libraries, so only the `keep` most
+    recently used are kept, and leftovers of compilers killed long ago go. Removing a library that another
+    process has loaded is safe (POSIX keeps an open file until it is unmapped)."""
+    now = time.time()
+    libs = sorted(d.glob("nodes_*.so"), key=lambda f: f.stat().st_mtime, reverse=True)  # touched when loaded
+    old = [f for f in d.glob("nodes_*.*") if f.suffix in (".c", ".tmp") and now - f.stat().st_mtime > LOCK_STALE_S]
+    for f in libs[keep:] + old:
+        try:
+            f.unlink()
+        except OSError:
+            pass
+
+
 def _compile_command(compiler: str, src: Path, tmp: Path, lib: Path, lock: Path) -> list[str]:
     """Compile to a temporary name, rename into place (atomic on one file system), drop source and lock."""
     cmd = " ".join([compiler, *CFLAGS, f"'{src}'", "-o", f"'{tmp}'", "-lm"])
@@ -125,6 +140,7 @@ def load(functions: list[ca.Function], structure: tuple,
             d.mkdir(parents=True, exist_ok=True)
             lock = d / f"nodes_{key}.lock"
             if _take_lock(lock):
+                _prune(d)
                 tag = f"{key}.{os.getpid()}"
                 src, tmp = d / f"nodes_{tag}.c", d / f"nodes_{tag}.so.tmp"
                 src.write_text(_source(functions))
@@ -142,6 +158,11 @@ def load(functions: list[ca.Function], structure: tuple,
                     time.sleep(0.5)
             if not lib.exists():
                 return None, lib
-        return {f.name(): ca.external(f.name(), str(lib)) for f in functions}, lib
+        out = {f.name(): ca.external(f.name(), str(lib)) for f in functions}
+        try:
+            os.utime(lib)  # "recently used", for _prune
+        except OSError:
+            pass
+        return out, lib
     except (OSError, RuntimeError):  # no cache directory, a broken library: the SX functions serve
         return None, None

@@ -59,6 +59,12 @@ def _sparse_dm(nrow: int, ncol: int, rows: np.ndarray, cols: np.ndarray, vals: n
     return ca.DM(sp, v)
 
 
+def _same_signature(a: ca.Function, b: ca.Function) -> bool:
+    return (a.n_in() == b.n_in() and a.n_out() == b.n_out()
+            and all(a.size_in(i) == b.size_in(i) for i in range(a.n_in()))
+            and all(a.size_out(i) == b.size_out(i) for i in range(a.n_out())))
+
+
 class SeparableNLP:
     """The NLP functions (f and g, gradient, Jacobian, upper-triangular Hessian of the Lagrangian) of a
     node-separable collocation problem, as CasADi functions that IPOPT calls through `nlpsol` options.
@@ -96,15 +102,14 @@ class SeparableNLP:
         hess = ca.triu(ca.hessian(sigma * fk + ca.dot(mu, y), z)[0])
         self.jac_sp, self.hess_sp = jy.sparsity(), hess.sparsity()
         ins, names = [th, x, u, par], ["theta", "x", "u", "par"]
-        # No common-subexpression elimination ("cse"): it removes a quarter of the instructions but costs
-        # ~0.5 s per structure to run, more than it saves in a solve.
-        o: dict = {}
-        self.f_y = ca.Function("node_y", ins, [y], names, ["y"], o)
-        self.f_f = ca.Function("node_f", ins, [fk], names, ["f"], o)
-        self.f_gf = ca.Function("node_grad_f", ins, [fk, gf], names, ["f", "grad"], o)
-        self.f_jac = ca.Function("node_jac_y", ins, [y, ca.vertcat(*jy.nonzeros())], names, ["y", "jac_nz"], o)
+        # No common-subexpression elimination (option "cse"): it removes a quarter of the instructions but
+        # costs ~0.5 s per structure to run, more than it saves in a solve.
+        self.f_y = ca.Function("node_y", ins, [y], names, ["y"])
+        self.f_f = ca.Function("node_f", ins, [fk], names, ["f"])
+        self.f_gf = ca.Function("node_grad_f", ins, [fk, gf], names, ["f", "grad"])
+        self.f_jac = ca.Function("node_jac_y", ins, [y, ca.vertcat(*jy.nonzeros())], names, ["y", "jac_nz"])
         self.f_hess = ca.Function("node_hess", ins + [mu, sigma], [ca.vertcat(*hess.nonzeros())],
-                                  names + ["mu", "sigma"], ["hess_nz"], o)
+                                  names + ["mu", "sigma"], ["hess_nz"])
 
     # --- index maps (numpy; linear in the mesh) ------------------------------------------------------------
     def _z_to_w(self) -> np.ndarray:
@@ -175,6 +180,8 @@ class SeparableNLP:
 
         sx = [self.f_gf, self.f_jac, self.f_hess]
         lib, self.library = compiled.load(sx, self.structure, compile_mode)
+        if lib is not None and not all(_same_signature(lib[f.name()], f) for f in sx):
+            lib = None  # not what this process built (cannot happen with an intact cache): use the SX ones
         self.compiled = lib is not None
         return lib if lib is not None else {f.name(): f for f in sx}
 

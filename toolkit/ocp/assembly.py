@@ -178,7 +178,7 @@ class SeparableNLP:
         the SX ones."""
         from . import compiled
 
-        sx = [self.f_gf, self.f_jac, self.f_hess]
+        sx = [self.f_y, self.f_f, self.f_gf, self.f_jac, self.f_hess]
         lib, self.library = compiled.load(sx, self.structure, compile_mode)
         if lib is not None and not all(_same_signature(lib[f.name()], f) for f in sx):
             lib = None  # not what this process built (cannot happen with an intact cache): use the SX ones
@@ -212,10 +212,8 @@ class SeparableNLP:
 
         Qw = ca.mtimes(Q, w)
         f_quad = 0.5 * qw * ca.dot(w, Qw)
-        # f and g from the SX functions even when compiled ones exist: nlpsol differentiates this function
-        # (for multipliers) and a compiled (external) function has no derivatives; they are cheap anyway.
-        f = ca.sum2(self.f_f.map(N)(th, X, U, P)) / N + f_quad
-        g = g_of(self.f_y.map(N)(th, X, U, P))
+        f = ca.sum2(nf["node_f"].map(N)(th, X, U, P)) / N + f_quad
+        g = g_of(nf["node_y"].map(N)(th, X, U, P))
         nlp = ca.Function("nlp", [w, p], [f, g], ["x", "p"], ["f", "g"])
 
         fk, gk = nf["node_grad_f"].map(N)(th, X, U, P)

@@ -1,8 +1,9 @@
 """Compiled node functions, cached on disk: the NLP's derivatives in C instead of CasADi's SX virtual machine.
 
-Why: IPOPT spends most of a solve evaluating the constraint Jacobian and the Hessian of the Lagrangian. Those
-are the node-level SX functions of assembly.py mapped over the mesh; compiled to C they evaluate 5-10x faster
-(measured: node Hessian 0.6 ms instead of 6.8 ms for 40 nodes). Compiling one structure takes tens of seconds,
+Why: IPOPT spends most of a solve evaluating the constraints, their Jacobian and the Hessian of the Lagrangian.
+Those are the node-level SX functions of assembly.py mapped over the mesh; compiled to C they evaluate 5-10x
+faster (measured: node Hessian 0.6 ms instead of 6.8 ms for 40 nodes). The node values (objective and
+constraint terms) are compiled with their reverse derivative, which nlpsol needs once for the multipliers. Compiling one structure takes tens of seconds,
 so it is done once per machine and kept:
 
 - key: SHA-256 of the structure (ankle mode, cost, tendon, load; not the mesh: node functions do not depend on
@@ -36,6 +37,8 @@ MODES = ("background", "sync", "off")
 CFLAGS = ("-O1", "-fPIC", "-shared")
 LOCK_STALE_S = 900.0
 KEEP_LIBRARIES = 32
+#: Functions compiled together with their first-order reverse derivative.
+DIFFERENTIABLE = ("node_y", "node_f")
 
 
 def cache_dir() -> Path:
@@ -72,6 +75,10 @@ def _source(functions: list[ca.Function]) -> str:
     cg = ca.CodeGenerator("nodes", {"with_header": False})
     for f in functions:
         cg.add(f)
+        if f.name() in DIFFERENTIABLE:
+            # CasADi finds a loaded function's reverse derivative under this name (adj1_<name>): nlpsol
+            # differentiates the objective and constraints once, for the multipliers.
+            cg.add(f.reverse(1))
     return cg.dump()
 
 

@@ -49,11 +49,11 @@ class PedalingSolver:
     def _get(self, spec: ProblemSpec) -> tuple[Transcription, ca.Function, float]:
         """(transcription, IPOPT instance, build seconds). The NLP functions and their derivatives are built once
         per structure; IPOPT options only make a new (cheap) IPOPT instance around them."""
-        s = spec.solver
-        key = transcription_key(spec) + (s.tol, s.constr_viol_tol, s.max_iter, s.max_cpu_time_s, s.print_level)
+        s, structure = spec.solver, transcription_key(spec)
+        key = structure + (s.tol, s.constr_viol_tol, s.max_iter, s.max_cpu_time_s, s.print_level)
         if key in self._cache and self._cache[key][0].upgrade():
             # the compiled node functions appeared (background compile): remake this structure's solvers
-            for k in [k for k in self._cache if k[:len(transcription_key(spec))] == transcription_key(spec)]:
+            for k in [k for k in self._cache if k[:len(structure)] == structure]:
                 del self._cache[k]
         if key not in self._cache:
             t0 = time.perf_counter()

@@ -7,8 +7,9 @@ constraint terms) are compiled with their reverse derivative, which nlpsol needs
 so it is done once per machine and kept:
 
 - key: SHA-256 of the structure (ankle mode, cost, tendon, load; not the mesh: node functions do not depend on
-  it), the package version, the source of the model and problem code and data (every file under toolkit/model
-  and toolkit/ocp: any edit there gives a new key), the CasADi version, the compiler and its flags. Hashing
+  it), the package version, the source that defines the node functions (every file under toolkit/model, and
+  the transcription, assembly and this module: any edit there gives a new key), the CasADi version, the
+  compiler and its flags. Hashing
   the code is cheaper than generating the C source (0.1 s), which is only done on a cache miss.
 - where: the user cache directory ($XDG_CACHE_HOME or ~/.cache)/pedaling-toolkit/, overridable with
   PEDALING_TOOLKIT_CACHE.
@@ -37,6 +38,8 @@ MODES = ("background", "sync", "off")
 CFLAGS = ("-O1", "-fPIC", "-shared")
 LOCK_STALE_S = 900.0
 KEEP_LIBRARIES = 32
+#: toolkit/ocp modules that define the node functions (the others do not change the compiled code).
+NODE_SOURCES = ("transcription.py", "assembly.py", "compiled.py")
 #: Functions compiled together with their first-order reverse derivative.
 DIFFERENTIABLE = ("node_y", "node_f")
 
@@ -58,15 +61,16 @@ _SOURCE_HASH: str | None = None
 
 
 def source_hash() -> str:
-    """SHA-256 of every file under toolkit/model and toolkit/ocp (code and data), computed once a process."""
+    """SHA-256 of the files that define the node functions (code and data), computed once a process."""
     global _SOURCE_HASH
     if _SOURCE_HASH is None:
         root = Path(__file__).resolve().parents[1]
+        files = [f for f in (root / "model").rglob("*") if f.suffix in (".py", ".json", ".csv", ".toml")]
+        files += [root / "ocp" / n for n in NODE_SOURCES]
         h = hashlib.sha256()
-        for sub in ("model", "ocp"):
-            for f in sorted((root / sub).rglob("*")):
-                if f.is_file() and f.suffix in (".py", ".json", ".csv", ".toml"):
-                    h.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes() + b"\0")
+        for f in sorted(files):
+            if f.is_file():
+                h.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes() + b"\0")
         _SOURCE_HASH = h.hexdigest()
     return _SOURCE_HASH
 

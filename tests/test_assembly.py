@@ -5,7 +5,6 @@ points for every structure (ankle mode, tendon, load, cost), and solving gives t
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import numpy as np
 import pytest
 
 from toolkit.analysis.power import cycle_summary
-from toolkit.ocp.problem import CostSpec, ProblemSpec, SolverSpec
+from toolkit.ocp.problem import ProblemSpec, SolverSpec
 from toolkit.ocp.transcription import SMOOTHNESS_FACTOR, TORQUE_SCALE, Transcription
 
 NODES = 10
@@ -208,3 +207,15 @@ def test_cache_prune_keeps_the_most_recent(tmp_path):
     os.utime(stale, (time.time() - 2 * compiled.LOCK_STALE_S,) * 2)
     compiled._prune(tmp_path, keep=2)
     assert sorted(f.name for f in tmp_path.iterdir()) == ["nodes_3.so", "nodes_4.so"]
+
+
+def test_ipopt_options_do_not_rebuild_the_nlp(model):
+    """Tolerances, iteration limits and print level make a new IPOPT instance around the same functions."""
+    from toolkit.ocp.solve import PedalingSolver
+
+    ps = PedalingSolver(model)
+    spec = _fixture_specs()["free"]
+    tr, s1, _ = ps._get(spec)
+    functions = tr.functions
+    tr2, s2, _ = ps._get(replace(spec, solver=replace(spec.solver, max_iter=50, tol=1e-6, print_level=0)))
+    assert tr2 is tr and tr.functions is functions and s2 is not s1

@@ -22,6 +22,7 @@ letting CasADi differentiate the MX graph builds fast but evaluates the Hessian 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import casadi as ca
 import numpy as np
@@ -74,8 +75,8 @@ class SeparableNLP:
     1/2 quad_weight(par) w' quad w."""
 
     def __init__(self, node_terms: ca.Function, nx: int, nu: int, theta: np.ndarray, n_par: int,
-                 coupling: Coupling, quad: tuple[np.ndarray, np.ndarray, np.ndarray], quad_weight,
-                 structure: tuple = ()):
+                 coupling: Coupling, quad: tuple[np.ndarray, np.ndarray, np.ndarray],
+                 quad_weight: Callable[[ca.MX], ca.MX], structure: tuple = ()):
         self.nx, self.nu, self.N = nx, nu, len(theta)
         self.nz, self.nw = nx + nu, (nx + nu) * len(theta)
         self.n_par = n_par

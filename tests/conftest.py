@@ -1,7 +1,13 @@
 """Shared fixtures: one leg model and solver per test session (casadi functions are built once)."""
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# Tests use CasADi's SX functions: no background C compiles competing for the cores during a test run (the
+# compiled path has its own test, in a temporary cache directory).
+os.environ["PEDALING_TOOLKIT_COMPILE"] = "off"
 
 from toolkit.model.anthropometry import Rider
 from toolkit.model.bikefit import BikeFit

@@ -37,13 +37,27 @@ class PedalingSolver:
 
     model: LegModel = field(default_factory=LegModel)
     _cache: dict = field(default_factory=dict, repr=False)
+    _transcriptions: dict = field(default_factory=dict, repr=False)
+
+    def transcription(self, spec: ProblemSpec) -> Transcription:
+        """The transcription of spec's structure (cheap: its NLP functions are built on first use)."""
+        key = transcription_key(spec)
+        if key not in self._transcriptions:
+            self._transcriptions[key] = Transcription(self.model, *key)
+        return self._transcriptions[key]
 
     def _get(self, spec: ProblemSpec) -> tuple[Transcription, ca.Function, float]:
-        s = spec.solver
-        key = transcription_key(spec) + (s.tol, s.constr_viol_tol, s.max_iter, s.max_cpu_time_s, s.print_level)
+        """(transcription, IPOPT instance, build seconds). The NLP functions and their derivatives are built once
+        per structure; IPOPT options only make a new (cheap) IPOPT instance around them."""
+        s, structure = spec.solver, transcription_key(spec)
+        key = structure + (s.tol, s.constr_viol_tol, s.max_iter, s.max_cpu_time_s, s.print_level)
+        if key in self._cache and self._cache[key][0].upgrade():
+            # the compiled node functions appeared (background compile): remake this structure's solvers
+            for k in [k for k in self._cache if k[:len(structure)] == structure]:
+                del self._cache[k]
         if key not in self._cache:
             t0 = time.perf_counter()
-            tr = Transcription(self.model, *transcription_key(spec))
+            tr = self.transcription(spec)
             opts = {
                 "ipopt.print_level": s.print_level, "print_time": False, "ipopt.sb": "yes",
                 "ipopt.tol": s.tol, "ipopt.constr_viol_tol": s.constr_viol_tol, "ipopt.max_iter": s.max_iter,
@@ -87,16 +101,16 @@ class PedalingSolver:
                                         f"{ref.stats.summary()}")
                 return Solution(spec, stats, describe_setup(setup), sealed=True)
             spec = with_reference(spec, ref)
-            if guess is None:
-                guess = ref
-        tr, solver, build_time = self._get(spec)
+            if guess is None and spec.solver.multistart == 1:
+                guess = ref  # the free optimum clipped to the bound; with several starts all start cold
         provenance = describe_setup(setup)
-        feas = feasibility.check(tr, setup, spec)
+        # The geometric check needs only the mesh and the model: an infeasible request never builds an NLP.
+        feas = feasibility.check(self.transcription(spec), setup, spec)
         if not feas.ok:
-            stats = SolverStats(False, "Infeasible_Request", 0, 0.0, build_time, math.nan, math.inf, (),
-                                feas.message)
+            stats = SolverStats(False, "Infeasible_Request", 0, 0.0, 0.0, math.nan, math.inf, (), feas.message)
             return Solution(spec, stats, provenance | {"largest_heel_drop_deg": feas.largest_heel_drop_deg},
                             sealed=True)
+        tr, solver, build_time = self._get(spec)
         par = self.parameters(tr, setup, spec)
         lbx, ubx = tr.variable_bounds(spec)
         lbg, ubg = tr.constraint_bounds()

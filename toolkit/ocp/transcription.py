@@ -18,6 +18,7 @@ same time series shifted by half a cycle, and the power of both legs is twice on
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -28,6 +29,7 @@ from ..model.leg import LegModel, joint_ranges_rad
 from ..model import energetics
 from ..model.muscles import MUSCLE_NAMES, activation_rate, active_force_length
 from .heel_drop import sole_upper_bound
+from .assembly import Coupling, SeparableNLP
 from .problem import ProblemSpec
 
 NM = len(MUSCLE_NAMES)
@@ -215,65 +217,175 @@ class Transcription:
         return np.linspace(0.0, 2 * np.pi, self.nodes, endpoint=False)
 
     @cached_property
-    def nlp(self) -> dict:
-        N, L = self.nodes, self.layout
-        X = ca.SX.sym("X", self.nx, N)
-        U = ca.SX.sym("U", self.nu, N)
+    def node_terms(self) -> ca.Function:
+        """The node's share of the NLP: node_terms(theta, x, u, par) -> (y, f). Every nonlinear term of the
+        constraints (y, rows described by `term_rows`) and the node's objective term f (effort and
+        regularization x time weight; the objective is their mean over the nodes). Built from `node_function`
+        (inlined), so a term added there reaches the NLP through its named outputs. Independent of the mesh
+        size (1/N factors sit in the coupling), so one compiled version serves every mesh."""
+        L = self.layout
+        th, x, u = ca.SX.sym("theta"), ca.SX.sym("x", self.nx), ca.SX.sym("u", self.nu)
         par = ca.SX.sym("par", L.size)
-        fmap = self.node_function.map(N)
-        out = fmap(ca.DM(self.theta).T, X, U, ca.repmat(par, 1, N))
-        deriv, sole_res, torque, q, cost = out[:5]
-        tw = out[-1]
-        h = 2 * np.pi / N
-        Xn = ca.horzcat(X[:, 1:], X[:, 0])
-        dn = ca.horzcat(deriv[:, 1:], deriv[:, 0])
-        defects = Xn - X - h / 2 * (deriv + dn)
+        out = self.node_function(theta=th, x=x, u=u, par=par)
         omega, power = L.get(par, "omega"), L.get(par, "power")
+        y = [out["deriv"]]
         if self.inertial:
-            # Both legs: leg 2 is leg 1 half a cycle later (nodes shifted by N/2). The crank (flywheel inertia I)
-            # is driven by both legs against a constant resistance torque tau_r = P T / (2 pi):
-            # I theta'' = tau_1 + tau_2 - tau_r. The crank speed is half-cycle periodic (so the shift is
-            # consistent) and the cycle lasts T = 60 / cadence. The work-energy form (state omega^2) makes the
-            # periodic trapezoid sum of (tau_1 + tau_2 - tau_r) vanish exactly, so mean power = P exactly.
-            half = N // 2
-            both = torque + ca.horzcat(torque[:, half:], torque[:, :half])
-            acc = out[self.node_function.name_out().index("crank_acceleration")]
-            tau_r = power / omega
-            crank = (L.get(par, "flywheel") * acc - (both - tau_r)) / TORQUE_SCALE
-            omega_sq = X[-1, :]
-            groups = [("defect", ca.vec(defects), self.nx * N),
-                      ("crank_dynamics", ca.vec(crank), N),
-                      ("half_cycle_symmetry", ca.vec(omega_sq[:, :half] - omega_sq[:, half:]), half),
-                      ("cycle_period", ca.sum2(1 / ca.sqrt(omega_sq)) / N - 1, 1)]
+            # Crank equation at node k: (I acc_k - torque_k + tau_r) / s - torque_(k+N/2) / s, tau_r = P / omega.
+            y += [(L.get(par, "flywheel") * out["crank_acceleration"] - out["crank_torque"] + power / omega)
+                  / TORQUE_SCALE, out["crank_torque"] / TORQUE_SCALE, 1 / ca.sqrt(x[-1])]
         else:
-            # Both legs, half a cycle apart: twice one leg's mean power.
-            power_res = 2 * omega * ca.sum2(torque) / N / power - 1
-            groups = [("defect", ca.vec(defects), self.nx * N), ("power", power_res, 1)]
+            y.append(2 * omega * out["crank_torque"] / power)  # N x this node's share of mean power / target
         if self.mode != "fixed":
-            groups.append(("sole_dynamics", ca.vec(sole_res), N))
+            y.append(out["sole_residual"])
         if self.mode == "free":
-            groups.append(("joint_range", ca.vec(q), 3 * N))
+            y.append(out["q"])
         if self.compliant:
-            eq = out[self.node_function.name_out().index("equilibrium")]
-            groups.append(("tendon_equilibrium", ca.vec(eq), NM * N))
-        g = ca.vertcat(*[gr[1] for gr in groups])
-        w = ca.vertcat(ca.vec(X), ca.vec(U))
-        # Excitation smoothness: the trapezoidal rule leaves node-to-node (sawtooth) excitation oscillations
-        # nearly free; penalize the excitation change between neighbouring nodes (same weight as e - a).
+            y.append(out["equilibrium"])
+        f = out["cost"] * out["time_weight"]
+        return ca.Function("node_terms", [th, x, u, par], [ca.vertcat(*y), f], ["theta", "x", "u", "par"],
+                           ["y", "f"])
+
+    def term_rows(self) -> dict[str, slice]:
+        """Rows of node_terms' y by name."""
+        sizes = [("deriv", self.nx)]
+        sizes += [("crank", 1), ("torque", 1), ("inverse_speed", 1)] if self.inertial else [("power", 1)]
+        if self.mode != "fixed":
+            sizes.append(("sole_residual", 1))
+        if self.mode == "free":
+            sizes.append(("q", 3))
+        if self.compliant:
+            sizes.append(("equilibrium", NM))
+        out, i = {}, 0
+        for name, n in sizes:
+            out[name], i = slice(i, i + n), i + n
+        return out
+
+    @cached_property
+    def coupling(self) -> tuple[list[tuple[str, int]], Coupling]:
+        """Constraint groups (name, rows) and their linear coupling of node terms and decision variables, in
+        the order of `constraint_names`: trapezoidal defects X_(k+1) - X_k - h/2 (deriv_k + deriv_(k+1)),
+        mean power, crank dynamics with the second leg half a cycle later, sole dynamics, joint ranges,
+        tendon equilibrium."""
+        N, nx = self.nodes, self.nx
+        rows = self.term_rows()
+        ny = sum(s.stop - s.start for s in rows.values())
+        k = np.arange(N)
+        kn = (k + 1) % N
+        yr, yc, yv, wr, wc, wv, groups = [], [], [], [], [], [], []
+        off: list[np.ndarray] = []
+        r0 = 0
+
+        def y_idx(name, kk, i=0):
+            return kk * ny + rows[name].start + i
+
+        def add_group(name, n):
+            nonlocal r0
+            groups.append((name, n))
+            off.append(np.zeros(n))
+            r0 += n
+            return r0 - n
+
+        # Defects: row (k, i) = r + k * nx + i.
+        base = add_group("defect", nx * N)
+        h = 2 * np.pi / N
+        for i in range(nx):
+            r = base + k * nx + i
+            wr += [r, r]; wc += [kn * nx + i, k * nx + i]; wv += [np.ones(N), -np.ones(N)]
+            yr += [r, r]; yc += [y_idx("deriv", k, i), y_idx("deriv", kn, i)]; yv += [np.full(N, -h / 2)] * 2
+        if self.inertial:
+            half = N // 2
+            base = add_group("crank_dynamics", N)
+            yr += [base + k, base + k]; yc += [y_idx("crank", k), y_idx("torque", (k + half) % N)]
+            yv += [np.ones(N), -np.ones(N)]
+            base = add_group("half_cycle_symmetry", half)
+            kh = np.arange(half)
+            wr += [base + kh, base + kh]; wc += [kh * nx + nx - 1, (kh + half) * nx + nx - 1]
+            wv += [np.ones(half), -np.ones(half)]
+            base = add_group("cycle_period", 1)
+            yr.append(np.full(N, base)); yc.append(y_idx("inverse_speed", k)); yv.append(np.full(N, 1 / N))
+            off[-1][:] = -1.0
+        else:
+            base = add_group("power", 1)
+            yr.append(np.full(N, base)); yc.append(y_idx("power", k)); yv.append(np.full(N, 1 / N))
+            off[-1][:] = -1.0
+        for name, group, n in (("sole_residual", "sole_dynamics", 1), ("q", "joint_range", 3),
+                               ("equilibrium", "tendon_equilibrium", NM)):
+            if name not in rows:
+                continue
+            base = add_group(group, n * N)
+            for i in range(n):
+                yr.append(base + k * n + i); yc.append(y_idx(name, k, i)); yv.append(np.ones(N))
+        cat = lambda a: np.concatenate(a) if a else np.zeros(0)  # noqa: E731
+        return groups, Coupling(r0, cat(yr).astype(np.int64), cat(yc).astype(np.int64), cat(yv),
+                                cat(wr).astype(np.int64), cat(wc).astype(np.int64), cat(wv), np.concatenate(off))
+
+    def smoothness_matrix(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Q (triplets over the decision vector) with SMOOTHNESS_FACTOR x reg0 x mean squared excitation change
+        between neighbouring nodes = 1/2 reg0 w' Q w. Why the penalty: the trapezoidal rule leaves node-to-node
+        (sawtooth) excitation oscillations nearly free; this damps them (same weight as e - a)."""
+        N, nx, nu = self.nodes, self.nx, self.nu
         k0 = 1 if self.mode == "free" else 0
-        E = U[k0:k0 + NM, :]
-        dE = ca.horzcat(E[:, 1:], E[:, :1]) - E
-        f = ca.sum2(cost * tw) / N + SMOOTHNESS_FACTOR * L.get(par, "reg")[0] * ca.sum1(ca.sum2(dE * dE)) / N
-        return {"x": w, "p": par, "f": f, "g": g, "groups": [(n, k) for n, _, k in groups]}
+        k = np.arange(N)
+        rows, cols, vals = [], [], []
+        c = 2 * SMOOTHNESS_FACTOR / N
+        for m in range(NM):
+            a = nx * N + k * nu + k0 + m                 # E[m, k]
+            b = nx * N + ((k + 1) % N) * nu + k0 + m     # E[m, k + 1]
+            # (E_b - E_a)^2 -> Hessian entries +1 at (a,a), (b,b), -1 at (a,b), (b,a); times 2 SF / N.
+            rows += [a, b, a, b]; cols += [a, b, b, a]
+            vals += [np.full(N, c), np.full(N, c), np.full(N, -c), np.full(N, -c)]
+        return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+
+    @property
+    def groups(self) -> list[tuple[str, int]]:
+        """Constraint groups (name, number of rows) in constraint order (no NLP build needed)."""
+        return self.coupling[0]
+
+    @cached_property
+    def separable(self) -> SeparableNLP:
+        """The NLP assembled from the node terms (see assembly.py); built once per structure."""
+        coupling = self.coupling[1]
+        reg = self.layout.slices["reg"]
+        g = self.model.geometry  # its polynomial coefficients are constants inside the node functions
+        geometry = hashlib.sha256(repr((g.names, g.joints, g.centers_rad, g.exponents, g.coefficients))
+                                  .encode()).hexdigest()
+        structure = (self.mode, self.cost_kind, self.exponent, self.tendon, self.load, geometry)
+        return SeparableNLP(self.node_terms, self.nx, self.nu, self.theta, self.layout.size, coupling,
+                            self.smoothness_matrix(), lambda p: p[reg.start], structure)
+
+    @cached_property
+    def functions(self) -> dict[str, ca.Function]:
+        """nlp, grad_f, jac_g, hess_lag CasADi functions (IPOPT options only enter `solver`)."""
+        return self.separable.functions()
+
+    def upgrade(self) -> bool:
+        """Switch to the compiled node functions if their background compile has finished (True: solvers made
+        before must be remade with `solver`)."""
+        if "functions" in self.__dict__ and self.separable.compiled_ready():
+            del self.__dict__["functions"]
+            self.__dict__.pop("nlp", None)
+            return True
+        return False
+
+    @cached_property
+    def nlp(self) -> dict:
+        """The NLP as MX expressions of the decision vector x and parameters p, and the constraint groups."""
+        w, p = ca.MX.sym("x", self.nx * self.nodes + self.nu * self.nodes), ca.MX.sym("p", self.layout.size)
+        f, g = self.functions["nlp"](w, p)
+        return {"x": w, "p": p, "f": f, "g": g, "groups": self.groups}
 
     def solver(self, opts: dict) -> ca.Function:
-        nlp = {k: self.nlp[k] for k in ("x", "p", "f", "g")}
-        return ca.nlpsol("pedaling", "ipopt", nlp, opts)
+        """An IPOPT instance on the prebuilt functions: creating one is cheap, so options never rebuild them."""
+        fn = self.functions
+        # calc_lam_p off: the parameter multipliers are never used.
+        return ca.nlpsol("pedaling", "ipopt", fn["nlp"],
+                         {**opts, "grad_f": fn["grad_f"], "jac_g": fn["jac_g"], "hess_lag": fn["hess_lag"],
+                          "calc_lam_p": False})
 
     def constraint_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = [], []
         lim = joint_ranges_rad()
-        for name, n in self.nlp["groups"]:
+        for name, n in self.groups:
             if name == "joint_range":
                 lo.append(np.tile(lim[:, 0], self.nodes))
                 hi.append(np.tile(lim[:, 1], self.nodes))
@@ -289,7 +401,7 @@ class Transcription:
         xn = ((["phi", "dphi"] if self.mode == "free" else []) + [f"a_{m}" for m in MUSCLE_NAMES]
               + ([f"tendon force {m}" for m in MUSCLE_NAMES] if self.compliant else [])
               + (["crank speed^2"] if self.inertial else []))
-        for name, n in self.nlp["groups"]:
+        for name, n in self.groups:
             if name == "defect":
                 names += [f"defect {xn[i]} at crank {deg[k]:.0f} deg" for k in range(self.nodes) for i in range(self.nx)]
             elif name == "power":

@@ -26,8 +26,8 @@ can store them in one file rewrite):
   its last result). Dask retries tasks of a lost worker itself; a task that errors comes back as
   "Task_Error", one that is cancelled or lost for good as "Worker_Lost".
 
-Process-local solver cache: building a `PedalingSolver` and its IPOPT instance costs ~1-3 s, so each worker
-thread keeps one solver (and one `Setup` per rider and fit) in a thread-local cache (`worker_solver`) for all
+Process-local solver cache: building a structure's NLP functions costs ~0.1-0.3 s (and loads its compiled
+derivatives, see toolkit.ocp.compiled), so each worker thread keeps one solver (and one `Setup` per rider and fit) in a thread-local cache (`worker_solver`) for all
 the chains it is given. Pool workers are single-threaded, so this is one solver per process; a dask worker
 with several threads has one per thread (casadi functions are not shared between threads).
 """

@@ -21,7 +21,7 @@ What a run does (see docs/sweeps.md for the user's view):
    worker, each point warm-started from the last successful solution before it (a failed warm start is
    retried once from the cold guess); on --resume a chain continues from the stored point before it. When
    there are fewer chains than workers, the longest chains are cut in halves so every worker has work
-   (the second half starts cold). The executors are in toolkit.study.executors.
+   (the second half starts cold), and further while that evens out the workers' shares. The executors are in toolkit.study.executors.
 4. Every finished point is written at once by this (the parent) process: successful solves with
    `write_solution`, failed ones with `write_failure` (never as results) and a loud line on stderr
    (`FAILED KEY: status=STATUS: message`). Each write is atomic, so killing the run (even kill -9) loses only
@@ -124,7 +124,8 @@ def build_chains(points: Sequence[Point], skip: Iterable[str] = (), warm_start: 
     Points are grouped by `chain_key` (in their order, ascending intensity); a group's runs of consecutive
     points to solve are chains; a run after a skipped (stored) point gets guess_for(that key) as its first
     guess. Without warm_start every point is its own chain. With fewer chains than min_chains (the number of
-    workers), the longest chains are halved until there are enough (the second half starts cold)."""
+    workers), the longest chains are halved until there are enough (the second half starts cold), and then
+    while halving shortens the busiest worker's share of points."""
     skip = set(skip)
     groups: dict[tuple, list[Point]] = {}
     for p in points:
@@ -146,13 +147,26 @@ def build_chains(points: Sequence[Point], skip: Iterable[str] = (), warm_start: 
                 cur.append(p)
         if cur:
             runs.append((cur, before))
-    while len(runs) < min_chains:
+    def halved(runs):  # the longest run cut in two (None if none can be cut)
         i = max(range(len(runs)), key=lambda j: len(runs[j][0]), default=None)
         if i is None or len(runs[i][0]) < 2:
-            break
+            return None
         pts, before = runs[i]
         half = (len(pts) + 1) // 2
-        runs[i:i + 1] = [(pts[:half], before), (pts[half:], None)]
+        return runs[:i] + [(pts[:half], before), (pts[half:], None)] + runs[i + 1:]
+
+    def busiest(runs):  # points of the busiest worker when chains go, longest first, to the least busy
+        loads = [0] * min_chains
+        for n in sorted((len(r[0]) for r in runs), reverse=True):
+            loads[loads.index(min(loads))] += n
+        return max(loads)
+
+    while len(runs) < min_chains and (cut := halved(runs)) is not None:
+        runs = cut
+    # Then balance: 3 chains of 10 on 2 workers would be 20 + 10 points; one more cut gives 15 + 15 (one more
+    # cold start, a third less wall time).
+    while min_chains > 1 and (cut := halved(runs)) is not None and busiest(cut) < busiest(runs):
+        runs = cut
     chains = []
     for cid, (pts, before) in enumerate(runs):
         guess = None

@@ -45,7 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--max-force-set", choices=["group_totals", "pedaling_model"])
 
     s = sub.add_parser("solve", help="solve one point for the default rider and fit")
-    s.add_argument("--condition", default="free", choices=["free", "fixed", "heel_drop", "prescribed"])
+    s.add_argument("--condition", default="free",
+                   choices=["free", "fixed", "heel_drop", "prescribed", "range_limited", "braced"])
     s.add_argument("--power-W", type=_finite_float, default=200.0)
     s.add_argument("--cadence-rpm", type=_finite_float, default=90.0)
     s.add_argument("--ankle-deg", type=_finite_float, default=None, help="fixed ankle angle (dorsiflexion +)")
@@ -54,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--heel-drop-mode", choices=["relative", "shift", "absolute"], default="relative",
                    help="relative (to the free-ankle pattern, default), shift (whole cycle) or absolute (horizontal)")
     s.add_argument("--heel-drop-ramp-deg", type=_finite_float, default=None)
+    s.add_argument("--ankle-range-deg", type=_finite_float, nargs=2, default=None, metavar=("LO", "HI"),
+                   help="range_limited: ankle range (dorsiflexion +)")
+    s.add_argument("--ankle-range-width-deg", type=_finite_float, default=None,
+                   help="range_limited: range width centred on the free-ankle mean angle")
+    s.add_argument("--brace-stiffness-Nm-per-rad", type=_finite_float, default=None)
+    s.add_argument("--brace-neutral-deg", type=_finite_float, default=None)
     s.add_argument("--sole-profile", metavar="CSV",
                    help="prescribed sole angle: CSV with columns crank_angle_deg, sole_angle_deg (--condition prescribed)")
     s.add_argument("--saddle-height-m", type=_finite_float)
@@ -131,6 +138,8 @@ def _bad_input_json(error: str) -> dict:
 _FLAGS = {"power_W": "--power-W", "cadence_rpm": "--cadence-rpm", "fixed_ankle_deg": "--ankle-deg",
           "heel_drop_deg": "--heel-drop-deg", "heel_drop_window_deg": "--heel-drop-window-deg",
           "heel_drop_mode": "--heel-drop-mode", "heel_drop_ramp_deg": "--heel-drop-ramp-deg",
+          "ankle_range_deg": "--ankle-range-deg", "ankle_range_width_deg": "--ankle-range-width-deg",
+          "brace_stiffness_Nm_per_rad": "--brace-stiffness-Nm-per-rad", "brace_neutral_deg": "--brace-neutral-deg",
           "prescribed_sole_deg": "--sole-profile", "solver.nodes": "--nodes", "solver.multistart": "--multistart",
           "rider.height_m": "--height-m", "rider.mass_kg": "--body-mass-kg", "fit.saddle_height_m": "--saddle-height-m",
           "condition": "--condition", "tendon": "--tendon"}
@@ -242,6 +251,13 @@ def _solve(args) -> int:
         if args.heel_drop_ramp_deg is not None:
             kw["heel_drop_ramp_deg"] = args.heel_drop_ramp_deg
         kw["heel_drop_mode"] = args.heel_drop_mode
+        for flag, key in (("ankle_range_width_deg", "ankle_range_width_deg"),
+                          ("brace_stiffness_Nm_per_rad", "brace_stiffness_Nm_per_rad"),
+                          ("brace_neutral_deg", "brace_neutral_deg")):
+            if getattr(args, flag) is not None:
+                kw[key] = getattr(args, flag)
+        if args.ankle_range_deg is not None:
+            kw["ankle_range_deg"] = tuple(args.ankle_range_deg)
         if args.sole_profile is not None:
             if args.condition != "prescribed":
                 raise ValueError("--sole-profile: only used with --condition prescribed")

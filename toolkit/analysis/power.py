@@ -157,3 +157,13 @@ def energy_balance(sol: Solution, model=None) -> EnergyBalance:
     pw = float(np.abs(P - Pc - dE).max())
     return EnergyBalance(joint_w, crank_w, (joint_w - crank_w) / abs(crank_w), float(cycle_integral(sol, dE) / T),
                          pw, pw / abs(crank_w / T))
+
+
+def external_moment_work(sol: Solution) -> dict[str, float]:
+    """Work of the device moment at the ankle (orthosis of a fixed ankle, brace of a braced one) over one cycle,
+    one leg (J): positive, negative and net. It is part of the net ankle moment, so it is inside the joint work
+    that balances the crank work; this splits it off as the external (non-muscle) contribution."""
+    P = sol["orthosis_moment"] * sol["qdot"][2]
+    return {"positive_J": float(cycle_integral(sol, np.maximum(P, 0))),
+            "negative_J": float(cycle_integral(sol, np.minimum(P, 0))),
+            "net_J": float(cycle_integral(sol, P))}

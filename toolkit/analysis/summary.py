@@ -20,7 +20,7 @@ from ..model.muscles import MUSCLE_NAMES
 from .limits import limits_summary
 from .metabolic import metabolic_summary
 from .pedal import index_of_effectiveness, resultant_force
-from .power import cycle_summary
+from .power import cycle_summary, external_moment_work
 
 ACTIONS = {"hip": ("hip_extension", "hip_flexion"), "knee": ("knee_extension", "knee_flexion"),
            "ankle": ("ankle_plantarflexion", "ankle_dorsiflexion")}
@@ -31,7 +31,8 @@ SUMMARY_KEYS = ("success", "status", "condition", "power_W", "cadence_rpm", "mea
                 "energy_balance_residual", "iterations", "solve_time_s", "nodes", "index_of_effectiveness",
                 "peak_pedal_force_N", "sole_angle_range_deg", "peak_joint_moment_Nm", "joint_work_share_by_action",
                 "net_joint_work_share", "muscle_positive_work_J", "cost", "multistart_spread_pp",
-                "metabolic_power_W", "gross_efficiency", "joint_range_limits", "heel_drop_bound_active_deg")
+                "metabolic_power_W", "gross_efficiency", "joint_range_limits", "heel_drop_bound_active_deg",
+                "external_moment_work_J")
 
 
 def _finite(x):
@@ -104,7 +105,7 @@ def solution_summary(sol) -> dict:
            "net_joint_work_share": {j: None for j in JOINTS},
            "muscle_positive_work_J": {m: None for m in MUSCLE_NAMES}, "cost": _finite(st.objective),
            "multistart_spread_pp": {j: None for j in JOINTS}, "metabolic_power_W": None, "gross_efficiency": None,
-           "joint_range_limits": None, "heel_drop_bound_active_deg": None}
+           "joint_range_limits": None, "heel_drop_bound_active_deg": None, "external_moment_work_J": None}
     if not st.success:
         out["message"] = st.message
         if sol.setup.get("largest_heel_drop_deg") is not None:
@@ -130,4 +131,5 @@ def solution_summary(sol) -> dict:
     ms = metabolic_summary(sol)
     out.update(metabolic_power_W=_finite(ms["metabolic_power_W"]), gross_efficiency=_finite(ms["gross_efficiency"]))
     out.update(limits_summary(sol))
+    out["external_moment_work_J"] = external_moment_work(sol)
     return out

@@ -103,6 +103,24 @@ def check(tr: Transcription, setup: Setup, spec: ProblemSpec) -> Feasibility:
                 f"impossible for this fit: the largest feasible drop is {max(dmax, 0):.1f} deg, limited {binding}",
                 largest_heel_drop_deg=dmax)
         return Feasibility(True, largest_heel_drop_deg=dmax)
+    if spec.condition == "range_limited":
+        lo, hi = spec.ankle_range_deg
+        rng = lim.copy()
+        rng[2] = np.radians([max(lo, math.degrees(lim[2, 0])), min(hi, math.degrees(lim[2, 1]))])
+        phis = np.radians(np.arange(-60.0, 80.0 + SCAN_STEP_DEG, SCAN_STEP_DEG))
+        th_grid, phi_grid = np.meshgrid(tr.theta, phis, indexing="ij")
+        q = _poses(model, th_grid.ravel(), phi_grid.ravel(), setup.leg_params)
+        ok = _in_range(q, rng).reshape(th_grid.shape).any(axis=1)
+        # A zero-width range is an equality: accept the nodes where the fixed-ankle chain reaches the pedal.
+        if lo == hi:
+            phi = np.array([float(model.fixed_ankle(t, math.radians(lo), setup.leg_params)[0]) for t in tr.theta])
+            qf = _poses(model, tr.theta, phi, setup.leg_params)
+            ok = _in_range(qf, lim)
+        if not ok.all():
+            k = int(np.argmin(ok))
+            return Feasibility(False, f"range_limited ankle {lo:g} to {hi:g} deg: at crank angle "
+                                      f"{math.degrees(tr.theta[k]):.0f} deg no ankle angle in that range reaches the "
+                                      "pedal with the other joints in range (allowed: a range the fit can reach)")
     if spec.condition in ("fixed", "prescribed"):
         if spec.condition == "fixed":
             phi = np.array([float(model.fixed_ankle(t, math.radians(spec.fixed_ankle_deg), setup.leg_params)[0])

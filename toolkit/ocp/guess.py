@@ -28,7 +28,10 @@ def kinematic_guess(tr: Transcription, setup: Setup, spec: ProblemSpec, activati
         ft, dft = ft + [np.ones((1, N))], dft + [np.zeros((1, N))]
     if tr.mode != "free":
         return tr.join(np.vstack([a, *ft]), np.vstack([a, *dft]))
-    ankle = math.radians(setup.fit.ankle_at_bdc_deg + ankle_offset_deg)
+    ankle_deg = setup.fit.ankle_at_bdc_deg + ankle_offset_deg
+    if spec.condition == "range_limited":  # start inside the allowed range
+        ankle_deg = min(max(ankle_deg, spec.ankle_range_deg[0]), spec.ankle_range_deg[1])
+    ankle = math.radians(ankle_deg)
     vals = np.array([[float(v) for v in tr.model.fixed_ankle(t, ankle, setup.leg_params)] for t in tr.theta]).T
     phi, dphi, ddphi = vals
     if not np.all(np.isfinite(vals)):

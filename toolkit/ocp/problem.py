@@ -8,7 +8,9 @@ from ..model.energetics import MODELS as METABOLIC_MODELS
 from ..model.muscles import MUSCLE_NAMES
 from .heel_drop import HEEL_DROP_MODES
 
-CONDITIONS = ("free", "fixed", "heel_drop", "prescribed")
+CONDITIONS = ("free", "fixed", "heel_drop", "prescribed", "range_limited", "braced")
+# Conditions whose sole angle is a free variable (the "free" transcription); the others drive it.
+FREE_SOLE_CONDITIONS = ("free", "heel_drop", "range_limited", "braced")
 COST_KINDS = ("activation", "stress", "metabolic")
 LOADS = ("isokinetic", "inertial")
 TENDONS = ("rigid", "compliant")
@@ -118,6 +120,21 @@ class ProblemSpec:
     heel_drop_ramp_deg: float = 20.0
     heel_drop_reference_deg: tuple[tuple[float, float], ...] = ()
     prescribed_sole_deg: tuple[tuple[float, float], ...] = ()
+    # Constrained ankle between free and fixed (toolkit/ocp/transcription.py): 'range_limited' keeps the ankle
+    # within ankle_range_deg by stiff stops (an orthosis with mechanical stops: a moment of stiffness
+    # ankle_stop_stiffness_Nm_per_rad outside the range, none inside), or, when ankle_range_width_deg is set,
+    # within that width centred on the same rider's free-ankle mean angle (solved first, then stored in
+    # ankle_range_deg); 'braced' adds an
+    # orthosis moment -k (q - q0) - c qdot at the ankle (k brace_stiffness_Nm_per_rad, q0 brace_neutral_deg,
+    # c brace_damping_Nms_per_rad), reported as an external (non-muscle) moment with its power and work.
+    ankle_range_deg: tuple[float, float] = (-40.0, 30.0)
+    ankle_range_width_deg: float | None = None
+    ankle_range_reference_deg: float | None = None  # the free-ankle mean angle the width was centred on
+    brace_stiffness_Nm_per_rad: float = 0.0
+    brace_neutral_deg: float = -15.0
+    brace_damping_Nms_per_rad: float = 0.0
+    # 1e5 N m/rad: a 50 N m ankle moment deflects the stop by 0.03 deg (a rigid stop; toolkit choice).
+    ankle_stop_stiffness_Nm_per_rad: float = 1e5
     load: str = "isokinetic"
     flywheel_inertia_kgm2: float = 90.0
     tendon: str = "rigid"
@@ -153,6 +170,21 @@ class ProblemSpec:
             raise ValueError(f"heel_drop_mode: {self.heel_drop_mode!r} (allowed: {', '.join(HEEL_DROP_MODES)})")
         if not (0 <= self.heel_drop_ramp_deg <= 90):
             raise ValueError(f"heel_drop_ramp_deg: {self.heel_drop_ramp_deg} (allowed: 0-90 deg)")
+        lo, hi = self.ankle_range_deg
+        if not (-40.0 <= lo <= hi <= 30.0):
+            raise ValueError(f"ankle_range_deg: {self.ankle_range_deg} (allowed: -40 <= low <= high <= 30 deg, "
+                             "inside the anatomical range)")
+        if self.ankle_range_width_deg is not None and not (0.0 <= self.ankle_range_width_deg <= 70.0):
+            raise ValueError(f"ankle_range_width_deg: {self.ankle_range_width_deg} (allowed: 0-70 deg)")
+        if not (0.0 <= self.brace_stiffness_Nm_per_rad <= 1e5):
+            raise ValueError(f"brace_stiffness_Nm_per_rad: {self.brace_stiffness_Nm_per_rad} (allowed: 0-1e5 N m/rad)")
+        if not (1e2 <= self.ankle_stop_stiffness_Nm_per_rad <= 1e6):
+            raise ValueError(f"ankle_stop_stiffness_Nm_per_rad: {self.ankle_stop_stiffness_Nm_per_rad} "
+                             "(allowed: 1e2-1e6 N m/rad)")
+        if not (-40.0 <= self.brace_neutral_deg <= 30.0):
+            raise ValueError(f"brace_neutral_deg: {self.brace_neutral_deg} (allowed: -40 to 30 deg)")
+        if not (0.0 <= self.brace_damping_Nms_per_rad <= 100.0):
+            raise ValueError(f"brace_damping_Nms_per_rad: {self.brace_damping_Nms_per_rad} (allowed: 0-100 N m s/rad)")
         if self.condition == "prescribed" and len(self.prescribed_sole_deg) < 4:
             raise ValueError("prescribed_sole_deg: at least 4 (crank_angle_deg, sole_angle_deg) samples are needed")
 

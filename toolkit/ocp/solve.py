@@ -79,12 +79,27 @@ class PedalingSolver:
             tau_act=mus.tau_act, tau_deact=mus.tau_deact, fixed_ankle=math.radians(spec.fixed_ankle_deg),
             fourier=four, reg=[spec.cost.excitation_rate_weight, spec.cost.sole_accel_weight],
             flywheel=spec.flywheel_inertia_kgm2, slow_twitch=mus.slow_twitch_fraction, muscle_mass=mus.mass,
-            body_mass=setup.rider.mass_kg, metabolic_weight=spec.cost.metabolic_weight)
+            body_mass=setup.rider.mass_kg, metabolic_weight=spec.cost.metabolic_weight,
+            ankle_device=ankle_device_parameters(spec))
+
+    def continuation_guess(self, setup: Setup, spec: ProblemSpec) -> Solution | None:
+        """A stiff ankle device (stops or brace above CONTINUATION_START_NMRAD) is approached by continuation:
+        the same problem with the stiffness raised tenfold per step from a soft start, each step warm-starting the
+        next. Returns the last successful step (None if the first fails: the solve then starts cold)."""
+        key = "ankle_stop_stiffness_Nm_per_rad" if spec.condition == "range_limited" else "brace_stiffness_Nm_per_rad"
+        target, k, guess = getattr(spec, key), CONTINUATION_START_NMRAD, None
+        while k < target:
+            step = self.solve(setup, replace(spec, **{key: k}, solver=replace(spec.solver, multistart=1)), guess=guess)
+            if not step.success:
+                break
+            guess, k = step, k * 10
+        return guess
 
     def reference_solution(self, setup: Setup, spec: ProblemSpec) -> Solution:
         """The free-ankle solution a relative or shift heel drop is measured against: the same rider, fit, power,
         cadence, cost and mesh with the ankle free (its best start when several are asked for)."""
-        return self.solve(setup, replace(spec, condition="free", heel_drop_reference_deg=()))
+        return self.solve(setup, replace(spec, condition="free", heel_drop_reference_deg=(),
+                                         ankle_range_reference_deg=None))
 
     def solve(self, setup: Setup, spec: ProblemSpec, guess: Solution | None = None,
               start: int | None = None) -> Solution:
@@ -97,12 +112,14 @@ class PedalingSolver:
             ref = self.reference_solution(setup, spec)
             if not ref.success:
                 stats = replace(ref.stats, success=False, status="Reference_Failed",
-                                message=f"the free-ankle reference of the {spec.heel_drop_mode} heel drop failed: "
+                                message=f"the free-ankle reference of the {spec.condition} condition failed: "
                                         f"{ref.stats.summary()}")
                 return Solution(spec, stats, describe_setup(setup), sealed=True)
             spec = with_reference(spec, ref)
             if guess is None and spec.solver.multistart == 1:
                 guess = ref  # the free optimum clipped to the bound; with several starts all start cold
+        if guess is None and stiff_device(spec):
+            guess = self.continuation_guess(setup, spec)
         provenance = describe_setup(setup)
         # The geometric check needs only the mesh and the model: an infeasible request never builds an NLP.
         feas = feasibility.check(self.transcription(spec), setup, spec)
@@ -113,7 +130,7 @@ class PedalingSolver:
         tr, solver, build_time = self._get(spec)
         par = self.parameters(tr, setup, spec)
         lbx, ubx = tr.variable_bounds(spec)
-        lbg, ubg = tr.constraint_bounds()
+        lbg, ubg = tr.constraint_bounds(spec)
         if guess is not None:
             starts = [guess_from_solution(tr, guess, setup, spec)]
         else:
@@ -151,14 +168,44 @@ class PedalingSolver:
         return Solution(spec, stats, provenance, arrays, decision=w, sealed=not ok, start_solutions=others)
 
 
+CONTINUATION_START_NMRAD = 1e3  # softest device stiffness of a continuation (N m/rad)
+
+
+def stiff_device(spec: ProblemSpec) -> bool:
+    """True for an ankle device stiff enough to need continuation from a softer one."""
+    if spec.condition == "range_limited":
+        return spec.ankle_stop_stiffness_Nm_per_rad > CONTINUATION_START_NMRAD
+    return spec.condition == "braced" and spec.brace_stiffness_Nm_per_rad > CONTINUATION_START_NMRAD
+
+
+def ankle_device_parameters(spec: ProblemSpec) -> list[float]:
+    """[k_brace, q0, c, k_stop, lo, hi] (SI) of the ankle device moments of the node function (zero = none)."""
+    out = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    if spec.condition == "braced":
+        out[:3] = [spec.brace_stiffness_Nm_per_rad, math.radians(spec.brace_neutral_deg), spec.brace_damping_Nms_per_rad]
+    if spec.condition == "range_limited":
+        out[3:] = [spec.ankle_stop_stiffness_Nm_per_rad, *np.radians(spec.ankle_range_deg)]
+    return out
+
+
 def needs_reference(spec: ProblemSpec) -> bool:
-    """True for a relative or shift heel drop whose free-ankle reference profile is not given yet."""
-    return (spec.condition == "heel_drop" and spec.heel_drop_mode != "absolute"
-            and not spec.heel_drop_reference_deg)
+    """True when the spec is defined relative to the rider's own free-ankle solution and that is not resolved yet:
+    a relative or shift heel drop, or a range-limited ankle given as a width around the free mean angle."""
+    if spec.condition == "heel_drop":
+        return spec.heel_drop_mode != "absolute" and not spec.heel_drop_reference_deg
+    if spec.condition == "range_limited":
+        return spec.ankle_range_width_deg is not None and spec.ankle_range_reference_deg is None
+    return False
 
 
 def with_reference(spec: ProblemSpec, free: Solution) -> ProblemSpec:
-    """The heel-drop spec with the free solution's sole angle as its reference profile (deg samples at nodes)."""
+    """The spec resolved against the free solution: the heel drop's reference sole-angle profile (deg samples at
+    the nodes), or the ankle range centred on the free mean ankle angle (clipped to the anatomical range)."""
+    if spec.condition == "range_limited":
+        mean = float(math.degrees(np.sum(free["q"][2] * free.node_dt) / np.sum(free.node_dt)))
+        half = spec.ankle_range_width_deg / 2
+        lo, hi = max(-40.0, mean - half), min(30.0, mean + half)
+        return replace(spec, ankle_range_reference_deg=mean, ankle_range_deg=(lo, max(lo, hi)))
     samples = tuple((round(math.degrees(t), 9), float(math.degrees(p))) for t, p in zip(free["theta"], free["phi"]))
     return replace(spec, heel_drop_reference_deg=samples)
 

@@ -30,7 +30,7 @@ from ..model import energetics
 from ..model.muscles import MUSCLE_NAMES, activation_rate, active_force_length
 from .heel_drop import sole_upper_bound
 from .assembly import Coupling, SeparableNLP
-from .problem import ProblemSpec
+from .problem import FREE_SOLE_CONDITIONS, ProblemSpec
 
 NM = len(MUSCLE_NAMES)
 FOURIER_ORDER = 6
@@ -40,6 +40,7 @@ DFT_SCALE = 10.0  # 1/s; tendon-force rate control = DFT_SCALE x variable (order
 TENDON_FORCE_BOUNDS = (0.0, 3.0)
 CRANK_SPEED_SQ_BOUNDS = (0.25, 4.0)  # (omega / mean omega)^2: crank speed between half and twice the mean
 ACTIVATION_BOUNDS = (0.01, 1.0)
+STOP_SMOOTHING_RAD = 1e-4  # width of the smooth ramp of the range-limited ankle's stops (0.006 deg)
 SOLE_BOUNDS_RAD = (np.radians(-60.0), np.radians(80.0))
 
 
@@ -50,7 +51,7 @@ class ParLayout:
         sizes = [("omega", 1), ("power", 1), ("leg", n_leg), ("mus", n_mus), ("weights", NM), ("tau_act", NM),
                  ("tau_deact", NM), ("fixed_ankle", 1), ("fourier", 2 * FOURIER_ORDER + 1), ("reg", 2),
                  ("flywheel", 1), ("slow_twitch", NM), ("muscle_mass", NM), ("body_mass", 1),
-                 ("metabolic_weight", 1)]
+                 ("metabolic_weight", 1), ("ankle_device", 6)]
         self.slices: dict[str, slice] = {}
         i = 0
         for name, n in sizes:
@@ -160,7 +161,18 @@ class Transcription:
         else:
             F, Mmus, lm, vm, act, pas, lmtu, R = m.muscles(q, qdot, a, pm, scale)
             equilibrium = ca.SX.zeros(NM)
-        tau = Mmus + m.passive(q, qdot)
+        # Ankle devices, external (non-muscle) moments; all coefficients are zero unless the condition uses them.
+        # 'braced': an orthosis spring and damper -k (q - q0) - c qdot. 'range_limited': stiff stops at the range
+        # ends, M = -k_s (r(q - hi) - r(lo - q)) with r a smooth ramp (~0 inside, slope 1 outside).
+        dev = L.get(par, "ankle_device")
+        k_brace, q0_brace, c_brace, k_stop, lo_stop, hi_stop = (dev[i] for i in range(6))
+
+        def ramp(x):
+            return 0.5 * (x + ca.sqrt(x * x + STOP_SMOOTHING_RAD**2))
+
+        brace = (-k_brace * (q[2] - q0_brace) - c_brace * qdot[2]
+                 - k_stop * (ramp(q[2] - hi_stop) - ramp(lo_stop - q[2])))
+        tau = Mmus + m.passive(q, qdot) + ca.vertcat(0, 0, brace)
         res = ca.mtimes(dq.T, tau) - Qin
         if self.mode == "fixed":
             crank_torque = res[0] + dphi * res[1]
@@ -170,6 +182,7 @@ class Transcription:
             crank_torque = res[0]
             orthosis = ca.SX(0)
             sole_res = res[1]
+        external = orthosis + brace  # every non-muscle moment applied by a device at the ankle
         adot = activation_rate(e, a, L.get(par, "tau_act"), L.get(par, "tau_deact"))
         w = L.get(par, "weights")
         if self.cost_kind == "activation":
@@ -204,7 +217,7 @@ class Transcription:
         return ca.Function(
             "node", [th, x, u, par],
             [deriv, sole_res / TORQUE_SCALE, crank_torque, q, cost,
-             phi, dphi, ddphi, qdot, net, F, lm, vm, act, pas, lmtu, a, e, adot, orthosis, effort, pedal_force,
+             phi, dphi, ddphi, qdot, net, F, lm, vm, act, pas, lmtu, a, e, adot, external, effort, pedal_force,
              qddot, equilibrium, omega, theta_acc, time_weight],
             ["theta", "x", "u", "par"],
             ["deriv", "sole_residual", "crank_torque", "q", "cost",
@@ -382,7 +395,9 @@ class Transcription:
                          {**opts, "grad_f": fn["grad_f"], "jac_g": fn["jac_g"], "hess_lag": fn["hess_lag"],
                           "calc_lam_p": False})
 
-    def constraint_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+    def constraint_bounds(self, spec: ProblemSpec | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Constraint bounds (the anatomical joint ranges; a range-limited ankle is held by its device's stops,
+        which are moments, not bounds)."""
         lo, hi = [], []
         lim = joint_ranges_rad()
         for name, n in self.groups:
@@ -461,6 +476,6 @@ def heel_drop_nodes(theta: np.ndarray, spec: ProblemSpec) -> np.ndarray:
 
 
 def transcription_key(spec: ProblemSpec) -> tuple:
-    mode = "free" if spec.condition in ("free", "heel_drop") else spec.condition
+    mode = "free" if spec.condition in FREE_SOLE_CONDITIONS else spec.condition
     return (mode, spec.cost.kind, spec.cost.exponent, spec.solver.nodes, spec.tendon, spec.load,
             spec.cost.metabolic_model if spec.cost.metabolic_in_cost else "")

@@ -339,7 +339,9 @@ SCHEMA: dict[str, Section] = {s.name: s for s in (
             "one point per heel_drop_deg value.", (
         Key("ankle", "strs", ["free"], "Ankle conditions: 'free' (within its range), 'fixed' (immobilized at "
             "fixed_ankle_deg), 'heel_drop' (sole angle <= -heel_drop_deg over heel_drop_window_deg), "
-            "'prescribed' (sole angle follows prescribed_sole_deg).", choices=CONDITIONS,
+            "'prescribed' (sole angle follows prescribed_sole_deg), 'range_limited' (orthosis stops at "
+            "ankle_range_deg, or per ankle_range_width_deg around the free mean), 'braced' (orthosis spring "
+            "brace_stiffness_Nm_per_rad about brace_neutral_deg).", choices=CONDITIONS,
             allowed_text="a non-empty list of distinct values from " + ", ".join(CONDITIONS)),
         Key("fixed_ankle_deg", "float", _PS.fixed_ankle_deg, "Ankle angle (dorsiflexion +) of the 'fixed' "
             "condition.", "deg", -40.0, 30.0),
@@ -355,6 +357,20 @@ SCHEMA: dict[str, Section] = {s.name: s for s in (
             allowed_text="[start, end] with 0 <= start < end <= 360 deg"),
         Key("heel_drop_ramp_deg", "float", _PS.heel_drop_ramp_deg, "Width of the half-cosine ramps in and out of "
             "the window (relative mode).", "deg", 0.0, 90.0),
+        Key("ankle_range_deg", "pair", list(_PS.ankle_range_deg), "Ankle range [low, high] of the "
+            "'range_limited' condition (dorsiflexion +; used when ankle_range_width_deg is not given).", "deg",
+            -40.0, 30.0, allowed_text="[low, high] with -40 <= low <= high <= 30 deg"),
+        Key("ankle_range_width_deg", "floats", [], "Range width(s) of the 'range_limited' condition, centred "
+            "on the rider's free-ankle mean angle (one point per width; empty: use ankle_range_deg).", "deg",
+            0.0, 70.0),
+        Key("ankle_stop_stiffness_Nm_per_rad", "float", _PS.ankle_stop_stiffness_Nm_per_rad, "Stiffness of the "
+            "range-limited orthosis's stops.", "N m/rad", 1e2, 1e6),
+        Key("brace_stiffness_Nm_per_rad", "floats", [_PS.brace_stiffness_Nm_per_rad], "Orthosis spring "
+            "stiffness(es) of the 'braced' condition (one point per value).", "N m/rad", 0.0, 1e5),
+        Key("brace_neutral_deg", "float", _PS.brace_neutral_deg, "Neutral ankle angle q0 of the brace spring.",
+            "deg", -40.0, 30.0),
+        Key("brace_damping_Nms_per_rad", "float", _PS.brace_damping_Nms_per_rad, "Brace damping.", "N m s/rad",
+            0.0, 100.0),
         Key("prescribed_sole_deg", "pairs", [], "Sole-angle profile of the 'prescribed' condition: "
             "[crank_angle_deg, sole_angle_deg] samples (toe-down +), periodic over the cycle.", "deg",
             allowed_text="at least 4 [crank, sole] pairs, crank angles strictly increasing within 0-360 deg, "
@@ -760,6 +776,12 @@ class ConditionsSpec:
     heel_drop_mode: tuple[str, ...] = (_PS.heel_drop_mode,)
     heel_drop_ramp_deg: float = _PS.heel_drop_ramp_deg
     prescribed_sole_deg: tuple[tuple[float, float], ...] = ()
+    ankle_range_deg: tuple[float, float] = _PS.ankle_range_deg
+    ankle_range_width_deg: tuple[float, ...] = ()
+    ankle_stop_stiffness_Nm_per_rad: float = _PS.ankle_stop_stiffness_Nm_per_rad
+    brace_stiffness_Nm_per_rad: tuple[float, ...] = (_PS.brace_stiffness_Nm_per_rad,)
+    brace_neutral_deg: float = _PS.brace_neutral_deg
+    brace_damping_Nms_per_rad: float = _PS.brace_damping_Nms_per_rad
 
     def expanded(self) -> list[tuple[str, dict[str, Any]]]:
         """[(condition label, ProblemSpec keyword arguments)], one per point; heel_drop once per drop."""
@@ -776,6 +798,18 @@ class ConditionsSpec:
                 out.append((c, dict(condition=c, fixed_ankle_deg=self.fixed_ankle_deg)))
             elif c == "prescribed":
                 out.append((c, dict(condition=c, prescribed_sole_deg=self.prescribed_sole_deg)))
+            elif c == "range_limited":
+                stop = dict(condition=c, ankle_stop_stiffness_Nm_per_rad=self.ankle_stop_stiffness_Nm_per_rad)
+                if self.ankle_range_width_deg:
+                    out += [(f"range_limited_w{inten._num(w)}", stop | dict(ankle_range_width_deg=w))
+                            for w in self.ankle_range_width_deg]
+                else:
+                    out.append((c, stop | dict(ankle_range_deg=self.ankle_range_deg)))
+            elif c == "braced":
+                out += [(f"braced_k{inten._num(k)}", dict(condition=c, brace_stiffness_Nm_per_rad=k,
+                                                          brace_neutral_deg=self.brace_neutral_deg,
+                                                          brace_damping_Nms_per_rad=self.brace_damping_Nms_per_rad))
+                        for k in self.brace_stiffness_Nm_per_rad]
             else:
                 out.append((c, dict(condition=c)))
         return out
@@ -1237,7 +1271,10 @@ def _conditions(raw: dict[str, Any], rep: _Report) -> ConditionsSpec | None:
                   SCHEMA["conditions"].key("prescribed_sole_deg").allowed())
         ok = False
     unused = {"fixed_ankle_deg": "fixed", "heel_drop_deg": "heel_drop", "heel_drop_window_deg": "heel_drop",
-              "heel_drop_mode": "heel_drop", "heel_drop_ramp_deg": "heel_drop", "prescribed_sole_deg": "prescribed"}
+              "heel_drop_mode": "heel_drop", "heel_drop_ramp_deg": "heel_drop", "prescribed_sole_deg": "prescribed",
+              "ankle_range_deg": "range_limited", "ankle_range_width_deg": "range_limited",
+              "ankle_stop_stiffness_Nm_per_rad": "range_limited", "brace_stiffness_Nm_per_rad": "braced",
+              "brace_neutral_deg": "braced", "brace_damping_Nms_per_rad": "braced"}
     for k, cond in unused.items():
         if k in t and cond not in ankle:
             rep.warn(f"conditions.{k}", f"ignored: {cond!r} is not in conditions.ankle")
@@ -1252,6 +1289,12 @@ def _conditions(raw: dict[str, Any], rep: _Report) -> ConditionsSpec | None:
         heel_drop_mode=tuple(vals.get("heel_drop_mode", d.heel_drop_mode)),
         heel_drop_ramp_deg=vals.get("heel_drop_ramp_deg", d.heel_drop_ramp_deg),
         prescribed_sole_deg=tuple(vals.get("prescribed_sole_deg", ())) if "prescribed" in ankle else (),
+        ankle_range_deg=tuple(vals.get("ankle_range_deg", d.ankle_range_deg)),
+        ankle_range_width_deg=tuple(vals.get("ankle_range_width_deg", d.ankle_range_width_deg)),
+        ankle_stop_stiffness_Nm_per_rad=vals.get("ankle_stop_stiffness_Nm_per_rad", d.ankle_stop_stiffness_Nm_per_rad),
+        brace_stiffness_Nm_per_rad=tuple(vals.get("brace_stiffness_Nm_per_rad", d.brace_stiffness_Nm_per_rad)),
+        brace_neutral_deg=vals.get("brace_neutral_deg", d.brace_neutral_deg),
+        brace_damping_Nms_per_rad=vals.get("brace_damping_Nms_per_rad", d.brace_damping_Nms_per_rad),
     )
 
 
@@ -1483,8 +1526,10 @@ def _sweep_factors(raw, riders, fits, conditions, intensity) -> list[tuple[str, 
     else:
         c = raw.get("conditions") if isinstance(raw.get("conditions"), dict) else {}
         ankle = _as_list(c.get("ankle", ["free"]))
-        cc = sum(n_list(c.get("heel_drop_deg", [1])) * n_list(c.get("heel_drop_mode", [1])) if a == "heel_drop"
-                 else 1 for a in ankle)
+        per = {"heel_drop": n_list(c.get("heel_drop_deg", [1])) * n_list(c.get("heel_drop_mode", [1])),
+               "range_limited": max(1, n_list(c.get("ankle_range_width_deg", []))),
+               "braced": n_list(c.get("brace_stiffness_Nm_per_rad", [1]))}
+        cc = sum(per.get(a, 1) for a in ankle)
     it = raw.get("intensity") if isinstance(raw.get("intensity"), dict) else {}
     vc = len(intensity.values) if intensity is not None else n_list(it.get("values", [1]))
     kc = len(intensity.cadence_rpm) if intensity is not None else n_list(it.get("cadence_rpm", [1]))

@@ -323,3 +323,10 @@ def test_heel_drop_page_reports_spread_limits_answer_and_sensitivity():
     md = (RESULTS / "heel_drop" / "comparison.md").read_text(encoding="utf-8")
     assert "**Claim A, the model's answer.**" in md and "**Claim E.**" in md
     assert "on a range limit or the bound (crank deg)" in md
+
+
+def test_readme_findings_block_is_generated_from_the_committed_results():
+    """The top-level README's findings paragraph is generated from results/, never typed by hand."""
+    from toolkit.study.findings import committed_block, render_findings
+
+    assert committed_block(ROOT / "README.md") == render_findings(ROOT / "results")

@@ -1154,6 +1154,10 @@ def render_readme(out: str | os.PathLike = "results") -> str:
         L.append(f"| {study.title} | {study.claims} | {study.question} | {len(data.records)} | {len(data.failures)} "
                  f"| {r.get('runtime_s', '-')} | [{name}/comparison.md]({name}/comparison.md) |")
     L.append("")
+    L.append("What changed in the model and in every study, and why: [CHANGES.md](CHANGES.md). How the default "
+             "model compares with measured pedaling (forces, angles, moments, EMG timing, fibre lengths): "
+             "[model_check/README.md](model_check/README.md).")
+    L.append("")
     L.append("## Headline: model vs published")
     L.append("")
     L.append("'agrees' applies the stated criterion (the toolkit's reading of the claim, fixed in "
@@ -1269,6 +1273,10 @@ def reproduce_main(studies: list[str], all_studies: bool = False, out: str = "re
     info["nodes"] = sorted({n for r in info["studies"].values() for n in r.get("nodes", [])})
     (outp / RUN_INFO).write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
     (outp / "README.md").write_text(render_readme(outp), encoding="utf-8")
+    if all_studies:  # the top-level README's findings block, when these are the project's committed results
+        from .findings import update_readme
+
+        update_readme(outp.resolve().parent / "README.md", outp)
     for n in names:
         r = results[n]
         print(f"{n}: {r['points']} point(s) solved, {r['failures']} infeasible/failed, {r['runtime_s']:.1f} s -> "

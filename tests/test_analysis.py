@@ -244,3 +244,14 @@ def test_resample_solution(sols):
     r = resample_solution(sol, crank_angle_deg=crank_angle_grid(points=73))
     assert set(r) == (set(sol.arrays) - {"theta"}) | {"crank_angle_deg"}
     assert r["q"].shape == (3, 73) and r["crank_torque"].shape == (73,)
+
+
+def test_regime_switch_flags_only_outlying_jumps():
+    from toolkit.analysis.summary import regime_switches
+
+    smooth = [{"hip": 0.30 + 0.005 * i, "knee": 0.50 - 0.005 * i, "ankle": 0.20} for i in range(6)]
+    assert regime_switches(smooth) == [""] * 6
+    jump = [dict(s) for s in smooth]
+    jump[3] = {"hip": 0.40, "knee": 0.40, "ankle": 0.20}  # +9.0 pp at point 3, back down at point 4
+    flags = regime_switches(jump)
+    assert "hip +9.0 pp" in flags[3] and "knee" in flags[3] and flags[4] and not any(flags[:3])

@@ -10,6 +10,8 @@ cost is within `rel_tol` (default 0.5 %) of the best cost, the best included; 0 
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 import math
 from typing import Callable
 
@@ -133,3 +135,25 @@ def solution_summary(sol) -> dict:
     out.update(limits_summary(sol))
     out["external_moment_work_J"] = external_moment_work(sol)
     return out
+
+
+REGIME_MIN_JUMP_PP = 2.0     # a share step below this is never a regime switch
+REGIME_MEDIAN_FACTOR = 3.0   # ... and it must exceed this multiple of the chain's median step
+
+
+def regime_switches(series: Sequence[dict[str, float]]) -> list[str]:
+    """Flags for a chain of neighbouring points (ascending power or cadence), each a {joint: share fraction}:
+    the text 'hip +6.1 pp' at a point whose share jumps from its predecessor by more than
+    max(REGIME_MIN_JUMP_PP, REGIME_MEDIAN_FACTOR x the chain's median step), else ''. A jump like that between
+    neighbours usually means the optimum moved to another regime (or another local optimum): check it."""
+    flags = [""] * len(series)
+    if len(series) < 3:
+        return flags
+    for j in JOINTS:
+        v = np.array([100.0 * s[j] for s in series])
+        steps = np.abs(np.diff(v))
+        limit = max(REGIME_MIN_JUMP_PP, REGIME_MEDIAN_FACTOR * float(np.median(steps)))
+        for i, st in enumerate(steps, start=1):
+            if st > limit:
+                flags[i] = (flags[i] + "; " if flags[i] else "") + f"{j} {v[i] - v[i - 1]:+.1f} pp"
+    return flags

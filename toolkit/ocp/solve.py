@@ -95,6 +95,23 @@ class PedalingSolver:
             guess, k = step, k * 10
         return guess
 
+    def solve_from_starts(self, setup: Setup, spec: ProblemSpec, neighbour: Solution | None = None) -> Solution:
+        """Optima are not unique: solve from spec.solver.multistart cold starts and, when given, from a neighbour's
+        solution (continuation along a sweep); return the best, with every other successful solve in
+        `start_solutions` so the spread of near-optimal answers can be reported."""
+        sols = [self.solve(setup, spec)]
+        if neighbour is not None and neighbour.success:
+            sols.append(self.solve(setup, spec, guess=neighbour))
+        ok = [s for s in sols if s.success]
+        if not ok:
+            return sols[0]
+        pool = [x for s in ok for x in [s, *s.start_solutions]]
+        best = min(pool, key=lambda s: s.stats.objective)
+        others = [s for s in pool if s is not best]
+        total = replace(best.stats, starts=len(pool), iterations=sum(s.stats.iterations for s in ok),
+                        solve_time_s=sum(s.stats.solve_time_s for s in ok))
+        return replace(best, stats=total, start_solutions=[replace(s, start_solutions=[]) for s in others])
+
     def reference_solution(self, setup: Setup, spec: ProblemSpec) -> Solution:
         """The free-ankle solution a relative or shift heel drop is measured against: the same rider, fit, power,
         cadence, cost and mesh with the ankle free (its best start when several are asked for)."""

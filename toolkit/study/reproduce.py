@@ -79,7 +79,10 @@ def solve_points(points: Sequence[Point], solver, progress: Callable[[int, int, 
         this = (p.rider.name, p.fit_name, p.condition_label, p.spec.cadence_rpm)
         if this != chain:
             chain, guess = this, None
-        sol = solver.solve(setups[sk], p.spec, guess=guess)
+        # Several cold starts plus the chain's neighbour when the study asks for them ([solver] multistart),
+        # else the neighbour alone (continuation along the sweep).
+        sol = (solver.solve_from_starts(setups[sk], p.spec, guess) if p.spec.solver.multistart > 1
+               else solver.solve(setups[sk], p.spec, guess=guess))
         if sol.success:
             guess = sol
         out[p.key] = sol
@@ -155,6 +158,11 @@ def reproduce_study(name: str, out: str | os.PathLike = "results", solver=None, 
             _merge_info(point_info, info)
         else:
             sols = solve_points(pts, solver, show)
+            if exp.solver.multistart > 1:
+                from .heel_study import start_spread
+
+                _merge_info(point_info, {"multistart": {f"{exp.name}/{k}": start_spread(s)
+                                                        for k, s in sols.items() if s.success}})
         _write_h5(sdir / f"{exp.name}.h5", exp, pts, sols, v.label)
         n_points += sum(1 for s in sols.values() if s.success)
         n_fail += sum(1 for s in sols.values() if not s.success)
@@ -1109,6 +1117,16 @@ def render_study_markdown(name: str, out: str | os.PathLike = "results", data: S
         L.append("")
     if ev.extra_md:
         L.append(ev.extra_md)
+    spreads = data.extras.get("multistart", {}) if STUDIES[name].solve is None else {}
+    if spreads:
+        worst = max(spreads.items(), key=lambda kv: max(kv[1]["spread_pp"].values()))
+        L.append("## Non-unique optima")
+        L.append("")
+        L.append(f"Every point was solved from several cold starts plus its sweep neighbour; over the solutions within "
+                 f"0.5 % of the best cost the joint shares spread by at most "
+                 f"{max(worst[1]['spread_pp'].values()):.2f} pp (at `{worst[0]}`; per point in extras.json). Share "
+                 "jumps between neighbouring work rates are flagged in the run summaries (`regime_switch`).")
+        L.append("")
     L.append("## Model points")
     L.append("")
     L.append("Shares: % of the total positive joint work (hip + knee + ankle). Powers: mean positive joint power "

@@ -14,7 +14,7 @@ from .config import Experiment, Point
 
 SUMMARY_COLUMNS = ("key", "rider", "fit", "condition", "intensity", "power_W", "cadence_rpm", "status",
                    "hip_share_pct", "knee_share_pct", "ankle_share_pct", "energy_balance_residual", "iterations",
-                   "solve_time_s", "mean_crank_power_W", "message")
+                   "solve_time_s", "mean_crank_power_W", "regime_switch", "message")
 
 
 def _umask() -> int:
@@ -84,7 +84,24 @@ def summary_rows(result: Path, points: Sequence[Point] = (), stored=None, failur
                    intensity=str(lab.get("intensity", f"{spec.power_W:g} W")),
                    power_W=_num(spec.power_W, ".1f"), cadence_rpm=_num(spec.cadence_rpm, "g"))
         rows.append({c: row.get(c, "") for c in SUMMARY_COLUMNS})
+    _flag_regime_switches(rows)
     return rows
+
+
+def _flag_regime_switches(rows: list[dict[str, str]]) -> None:
+    """Mark share jumps between neighbouring work rates of one chain (rider, fit, condition, cadence)."""
+    from ..analysis.summary import regime_switches
+
+    chains: dict[tuple, list[dict[str, str]]] = {}
+    for r in rows:
+        if r["hip_share_pct"]:
+            chains.setdefault((r["rider"], r["fit"], r["condition"], r["cadence_rpm"]), []).append(r)
+    for chain in chains.values():
+        chain.sort(key=lambda r: float(r["power_W"]))
+        flags = regime_switches([{j: float(r[f"{j}_share_pct"]) / 100 for j in ("hip", "knee", "ankle")}
+                                 for r in chain])
+        for r, f in zip(chain, flags):
+            r["regime_switch"] = f
 
 
 def _md_cell(s: str) -> str:

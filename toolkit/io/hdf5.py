@@ -263,6 +263,13 @@ def _write_derived(group, sol: Solution) -> None:
     _write_dataset(g, "pedal_tangential_force", tangential_force(sol), "N")
     _write_dataset(g, "pedal_radial_force", radial_force(sol), "N")
     _write_dataset(g, "crank_torque_both_legs", both_legs_crank_torque(sol), "N m")
+    from ..analysis.metabolic import metabolic_summary
+
+    ms = metabolic_summary(sol)  # whole body, both legs, incl. basal (docs/energetics.md)
+    g.attrs["metabolic_power_W"] = float(ms["metabolic_power_W"])
+    g.attrs["gross_efficiency"] = float(ms["gross_efficiency"])
+    _write_dataset(g, "metabolic_power_by_muscle", np.array([ms["metabolic_power_by_muscle_W"][m]
+                                                             for m in MUSCLE_NAMES]), "W", MUSCLE_NAMES)
 
 
 def _check_result(key: str, sol: Solution) -> None:

@@ -37,8 +37,10 @@ class Rider:
     passive_strain_scale multiplies every muscle's passive strain e0 (larger = slacker passive fibres).
     The physiology fields vo2max_L_min, gross_efficiency, lactate_threshold_pct_vo2max and map_W are only used
     to convert intensity levels. type1_pct_vastus_lateralis (measured % type I fibres of vastus lateralis, e.g.
-    Coyle et al. 1988) shifts every unit's slow-twitch fraction for the energetics models (None: the reference
-    composition; toolkit.model.energetics.rider_slow_twitch_fractions, docs/energetics.md).
+    Coyle et al. 1988) shifts every unit's slow-twitch fraction for the energetics models (None: the per-muscle
+    table's composition; toolkit.model.energetics.rider_slow_twitch_fractions, docs/energetics.md). The default
+    56.8 % is the 'reference' rider profile's (a trained cyclist between Coyle et al.'s low- and high-LT groups),
+    so Rider() and the reference profile are the same rider.
     """
 
     name: str = "default"
@@ -56,7 +58,7 @@ class Rider:
     gross_efficiency: float = 0.21
     lactate_threshold_pct_vo2max: float = 75.0
     map_W: float | None = None
-    type1_pct_vastus_lateralis: float | None = None
+    type1_pct_vastus_lateralis: float | None = 56.8
 
     def __post_init__(self) -> None:
         if self.sex not in SEXES:

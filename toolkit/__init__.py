@@ -3,7 +3,7 @@
 The public API (imported on first use, so `import toolkit` stays cheap and has no side effects):
 
     Problem, solve            toolkit.api: one problem object; solve one or a list -> Solution(s)
-    Solution                  toolkit.ocp.solution.Solution (.summary(), .on_crank_angle(), sealed on failure)
+    Solution                  the solver's Solution with .summary() and .on_crank_angle() (sealed on failure)
     load_experiment, run      experiments from TOML files or dicts; solve every point into HDF5 + figures
     plot                      figure functions that take solutions (toolkit.plots.api)
 """
@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {"Problem": ("toolkit.api", "Problem"), "solve": ("toolkit.api", "solve"),
             "load_experiment": ("toolkit.api", "load_experiment"), "run": ("toolkit.api", "run"),
-            "Solution": ("toolkit.ocp.solution", "Solution"), "plot": ("toolkit.plots.api", None)}
+            "Solution": ("toolkit.api", "Solution"), "plot": ("toolkit.plots.api", None)}
 __all__ = sorted(_EXPORTS)
 
 

@@ -22,7 +22,7 @@ from typing import Any, Iterable, Sequence
 from .model.anthropometry import Rider
 from .model.bikefit import BikeFit
 from .ocp.problem import CostSpec, ProblemSpec, SolverSpec
-from .ocp.solution import Solution
+from .ocp.solution import Solution as _OcpSolution
 
 _SPEC_FIELDS = {f.name for f in fields(ProblemSpec)} - {"cost", "solver"}
 
@@ -95,6 +95,32 @@ class Problem:
         return Problem(**(base | self.options | changes))
 
 
+class Solution(_OcpSolution):
+    """A solved (or sealed, failed) pedaling cycle with the analysis at hand: the solver's Solution plus
+    `.summary()` and `.on_crank_angle()` (the solver itself knows nothing of the analysis)."""
+
+    def summary(self) -> dict:
+        """The `solve --json` fields of this solution as a dict (toolkit.analysis.summary)."""
+        from .analysis.summary import solution_summary
+
+        return solution_summary(self)
+
+    def on_crank_angle(self, step_deg: float = 1.0) -> dict:
+        """The time series on a crank-angle grid (0 to 360 deg, both ends) as a table {column: 1-D array}:
+        joint angles/moments/powers, sole angle, pedal forces, per-muscle activation, excitation, force and
+        normalized fibre length (pandas.DataFrame(...) makes a data frame of it)."""
+        from .analysis.tables import crank_angle_table
+
+        return crank_angle_table(self, step_deg)
+
+    @classmethod
+    def of(cls, sol: _OcpSolution) -> "Solution":
+        """Wrap a solver or loader Solution (same data; other starts wrapped too)."""
+        fields_ = {f.name: getattr(sol, f.name) for f in dataclasses.fields(_OcpSolution)}
+        fields_["start_solutions"] = [cls.of(s) for s in sol.start_solutions]
+        return cls(**fields_)
+
+
 def solve(problem: Problem | Sequence[Problem], warm_start: Solution | None = None, solver=None
           ) -> Solution | list[Solution]:
     """Solve one problem (returns a Solution) or a list (returns a list, in order). A failed solve comes back
@@ -108,7 +134,7 @@ def solve(problem: Problem | Sequence[Problem], warm_start: Solution | None = No
     out, guess = [], warm_start
     for pr in (problem if many else [problem]):
         setup = make_setup(solver.model, pr.rider_object(), pr.fit_object())
-        sol = solver.solve(setup, pr.spec(), guess=guess)
+        sol = Solution.of(solver.solve(setup, pr.spec(), guess=guess))
         out.append(sol)
         guess = sol if sol.success else warm_start
     return out if many else out[0]

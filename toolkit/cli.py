@@ -313,9 +313,15 @@ def _run(args) -> int:
 
 
 def _reproduce(args) -> int:
+    from pathlib import Path
+
+    from .study.findings import update_readme
     from .study.reproduce import reproduce_main
 
-    return reproduce_main(args.studies, all_studies=args.all, out=args.out, jobs=args.jobs)
+    code = reproduce_main(args.studies, all_studies=args.all, out=args.out, jobs=args.jobs)
+    if code == 0 and args.all:  # the top-level README's findings block, when these are the project's results
+        update_readme(Path(args.out).resolve().parent / "README.md", args.out)
+    return code
 
 
 def _show(args) -> int:

@@ -17,7 +17,7 @@ import numpy as np
 from ..analysis.pedal import index_of_effectiveness, pedal_force_sources
 from ..analysis.power import cycle_summary
 from .reference import load_park2022
-from .report import PARK, conditions
+from .conditions import PARK, conditions
 
 UPSTROKE_KEYS = ("120W_60rpm_free", "200W_90rpm_free", "300W_90rpm_free")
 

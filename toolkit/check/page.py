@@ -69,7 +69,7 @@ def make_figures(res, figdir: Path) -> list[Path]:
     """All figures of the page (PNG, Agg through matplotlib.figure.Figure)."""
     from ..plots import figures as F
     from ..plots import model_check as MC
-    from .report import PARK, work_tables
+    from .conditions import PARK, work_tables
 
     park = load_park2022()
     ok = {k: s for k, s in res.solutions.items() if s.success}
@@ -139,7 +139,7 @@ def _moment_table(res) -> list[str]:
 
 
 def _work_table(res) -> list[str]:
-    from .report import work_tables
+    from .conditions import work_tables
 
     body = []
     for k, s in res.solutions.items():

@@ -66,21 +66,6 @@ class Solution:
                 "call .unseal() to inspect it anyway")
         return self.arrays[key]
 
-    def summary(self) -> dict:
-        """The `solve --json` fields of this solution as a dict (toolkit.analysis.summary; imported on use, the
-        solver itself does not depend on the analysis)."""
-        from ..analysis.summary import solution_summary
-
-        return solution_summary(self)
-
-    def on_crank_angle(self, step_deg: float = 1.0) -> dict[str, np.ndarray]:
-        """The time series on a crank-angle grid (0 to 360 deg, both ends) as a table: {column: 1-D array}, with
-        `crank_angle_deg`, joint angles/moments/powers, sole angle, pedal forces and per-muscle activations and
-        forces (toolkit.analysis.tables; pass it to pandas.DataFrame for a data frame)."""
-        from ..analysis.tables import crank_angle_table
-
-        return crank_angle_table(self, step_deg)
-
     @property
     def success(self) -> bool:
         return self.stats.success

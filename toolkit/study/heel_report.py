@@ -520,3 +520,15 @@ def figures(data: StudyData, rows, sdir: Path) -> list[Path]:
     ax2.set_title("Every heel drop of the study (robustness)", fontsize="small")
     paths.append(_save(fig, sdir / "gmax_robustness.png"))
     return paths
+
+
+def study_def():
+    """The StudyDef registered in reproduce.STUDIES."""
+    from .base import StudyDef
+    from .heel_study import SELECT_DOC, VARIANTS, select, solve_heel
+
+    return StudyDef(
+        "heel_drop", "Heel drop (claims A and E)", "A, E",
+        "Does dropping the heel in the downstroke open the hip angle at the same saddle height and shift work from "
+        "the knee to the hip (the glutes)?",
+        VARIANTS, evaluate, select=select, select_doc=SELECT_DOC, figures=figures, solve=solve_heel)

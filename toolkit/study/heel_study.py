@@ -287,18 +287,6 @@ def compensation_main(cases=COMPENSATED) -> int:
     return 0
 
 
-def study_def():
-    """The StudyDef registered in reproduce.STUDIES."""
-    from .base import StudyDef
-    from .heel_report import evaluate, figures
-
-    return StudyDef(
-        "heel_drop", "Heel drop (claims A and E)", "A, E",
-        "Does dropping the heel in the downstroke open the hip angle at the same saddle height and shift work from "
-        "the knee to the hip (the glutes)?",
-        VARIANTS, evaluate, select=select, select_doc=SELECT_DOC, figures=figures, solve=solve_heel)
-
-
 if __name__ == "__main__":  # pragma: no cover
     if "--compensation" in sys.argv[1:]:
         raise SystemExit(compensation_main())

@@ -42,7 +42,7 @@ from . import comparison as C
 from .base import (FIG_DPI, Evaluation, FailureRec, Record, StudyData, StudyDef, Variant, _angle_at, _f, _match,
                    _save, action_shares_pct, experiments_dir, hip_flexion_mean_deg, knee_at_bdc_deg, max_activation,
                    mean_positive_power_W, peak_action_power_W, shares_pct)
-from . import heel_study
+from . import heel_report
 from .config import ConfigError, Experiment, Point, load_experiment
 
 __all__ = [
@@ -957,7 +957,7 @@ def _classic_figures(data: StudyData, rows, sdir: Path) -> list[Path]:
 # ----------------------------------------------------------------------------------------------------------
 
 STUDIES: dict[str, StudyDef] = {s.name: s for s in (
-    heel_study.study_def(),
+    heel_report.study_def(),
     StudyDef(
         "lactate_threshold", "High vs low lactate threshold (claim B)", "B",
         "Does a high-LT rider keep knee power flat and use relatively more hip power at high intensity?",
@@ -1291,10 +1291,6 @@ def reproduce_main(studies: list[str], all_studies: bool = False, out: str = "re
     info["nodes"] = sorted({n for r in info["studies"].values() for n in r.get("nodes", [])})
     (outp / RUN_INFO).write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
     (outp / "README.md").write_text(render_readme(outp), encoding="utf-8")
-    if all_studies:  # the top-level README's findings block, when these are the project's committed results
-        from .findings import update_readme
-
-        update_readme(outp.resolve().parent / "README.md", outp)
     for n in names:
         r = results[n]
         print(f"{n}: {r['points']} point(s) solved, {r['failures']} infeasible/failed, {r['runtime_s']:.1f} s -> "

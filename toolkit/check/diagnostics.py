@@ -95,7 +95,9 @@ def diagnostics_lines(d: Diagnostics) -> list[str]:
                   f"| measured posture prescribed | {p['prescribed_cost']:.4g} | {sh(p['prescribed_shares'])} | "
                   f"{p['prescribed_ie']:.2f} | {p['prescribed_sole_range_deg'][0]:.0f} to "
                   f"{p['prescribed_sole_range_deg'][1]:.0f} |", "",
-                  f"Following the measured posture costs the model {100 * (p['cost_ratio'] - 1):.0f} % more effort: "
-                  "the model's optimum and the riders' posture disagree, so whatever sets human foot posture "
-                  "(ankle passive structures, the cost riders minimize, foot-shoe compliance) is not in the model."]
+                  f"Following the measured posture costs the model {100 * (p['cost_ratio'] - 1):.0f} % more effort. "
+                  "A model whose effort optimum were the riders' posture would pay nothing; the larger this number, "
+                  "the more the model's criterion disagrees with the posture riders choose, i.e. the more of what "
+                  "sets human foot posture (ankle passive structures, the cost riders minimize, foot-shoe "
+                  "compliance) is missing. The sole-angle rows above compare the two postures directly."]
     return lines + [""]

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..model.leg import LegModel, Setup, joint_ranges_rad
 from .conditions import BOUNDS, condition_for
-from .heel_drop import reference_profile, window_weight
+from .heel_drop import drop_weight, reference_profile
 from .problem import ProblemSpec
 from .transcription import Transcription
 
@@ -56,8 +56,7 @@ def largest_heel_drop_deg(model: LegModel, setup: Setup, theta_nodes: np.ndarray
     if spec is None or spec.heel_drop_mode == "absolute":
         return float(-np.degrees(phi_min).max())
     free = reference_profile(spec.heel_drop_reference_deg)(theta_nodes)
-    w = (np.ones_like(theta_nodes) if spec.heel_drop_mode == "shift"
-         else window_weight(theta_nodes, spec.heel_drop_window_deg, spec.heel_drop_ramp_deg))
+    w = drop_weight(theta_nodes, spec)
     on = w > 1e-6
     return float(np.degrees(((free - phi_min)[on] / w[on]).min())) if on.any() else math.inf
 
@@ -69,8 +68,7 @@ def _binding_limits(model: LegModel, setup: Setup, theta: np.ndarray, spec: Prob
         slack = -phi_min
     else:
         free = reference_profile(spec.heel_drop_reference_deg)(theta)
-        w = (np.ones_like(theta) if spec.heel_drop_mode == "shift"
-             else window_weight(theta, spec.heel_drop_window_deg, spec.heel_drop_ramp_deg))
+        w = drop_weight(theta, spec)
         slack = np.where(w > 1e-6, (free - phi_min) / np.maximum(w, 1e-6), np.inf)
     k = int(np.argmin(slack))
     q = _poses(model, theta[k:k + 1], phi_min[k:k + 1], setup.leg_params)[:, 0]

@@ -118,7 +118,7 @@ class ProblemSpec:
     heel_drop_ramp_deg: float = 20.0
     heel_drop_reference_deg: tuple[tuple[float, float], ...] = ()
     prescribed_sole_deg: tuple[tuple[float, float], ...] = ()
-    # Constrained ankle between free and fixed (toolkit/ocp/transcription.py): 'range_limited' keeps the ankle
+    # Constrained ankle between free and fixed (toolkit/ocp/conditions.py; moments in transcription.py): 'range_limited' keeps the ankle
     # within ankle_range_deg by stiff stops (an orthosis with mechanical stops: a moment of stiffness
     # ankle_stop_stiffness_Nm_per_rad outside the range, none inside), or, when ankle_range_width_deg is set,
     # within that width centred on the same rider's free-ankle mean angle (solved first, then stored in

@@ -21,9 +21,12 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from ..model.leg import joint_ranges_rad
 from .heel_drop import sole_upper_bound
 
-if TYPE_CHECKING:  # imported for annotations only: those modules import this one
+# feasibility.py and transcription.py import this module (for BOUNDS and condition_for), so their helpers are
+# imported inside the methods that use them, and their types only for annotations.
+if TYPE_CHECKING:
     from ..model.leg import Setup
     from .feasibility import Feasibility
     from .problem import ProblemSpec
@@ -36,8 +39,9 @@ CONTINUATION_START_NMRAD = 1e3  # softest device stiffness of a continuation (N 
 
 @dataclass(frozen=True)
 class Bounds:
-    """Box bounds of the NLP variables (order-one scaled, see transcription.py). Wide enough never to bind at a
-    solution: they keep IPOPT away from meaningless regions (a sole pointing up, a stalled crank)."""
+    """Box bounds of the NLP variables (order-one scaled, see transcription.py), the same for every condition
+    (a condition narrows the sole angle through `sole_upper_bound`). Generous: they keep IPOPT out of meaningless
+    regions (a sole pointing up, a stalled or runaway crank) rather than model a limit."""
 
     sole_angle_deg: tuple[float, float] = (-60.0, 80.0)   # sole angle to the horizontal, toe-down +
     sole_rate: tuple[float, float] = (-5.0, 5.0)           # d(phi)/d(theta), rad per rad of crank
@@ -108,7 +112,6 @@ class AnkleCondition:
     def joint_ranges_rad(self, spec: ProblemSpec) -> np.ndarray:
         """Bounds (3x2, rad) of the joint-range constraints. The anatomical ranges for every condition today: a
         range-limited ankle is held by its device's stops, which are moments, not bounds."""
-        from ..model.leg import joint_ranges_rad
         return joint_ranges_rad()
 
     # --- parameters ----------------------------------------------------------------------------------------
@@ -171,7 +174,6 @@ class _Driven(AnkleCondition, register=False):
         raise NotImplementedError
 
     def check(self, tr: Transcription, setup: Setup, spec: ProblemSpec) -> Feasibility:
-        from ..model.leg import joint_ranges_rad
         from .feasibility import Feasibility, _in_range, _poses
         lim, names = joint_ranges_rad(), ("hip", "knee", "ankle")
         q = _poses(tr.model, tr.theta, self.sole_angles(tr, setup, spec), setup.leg_params)
@@ -291,7 +293,6 @@ class RangeLimited(_Device):
 
     def check(self, tr: Transcription, setup: Setup, spec: ProblemSpec) -> Feasibility:
         """Some ankle angle in the range must reach the pedal, with the other joints in range, at every node."""
-        from ..model.leg import joint_ranges_rad
         from .feasibility import SCAN_STEP_DEG, Feasibility, _in_range, _poses
         model, lim = tr.model, joint_ranges_rad()
         lo, hi = spec.ankle_range_deg

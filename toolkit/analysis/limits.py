@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from ..model.leg import JOINTS, joint_ranges_rad
-from ..ocp.heel_drop import sole_upper_bound
+from ..ocp.conditions import condition_for
 
 LIMIT_TOL_DEG = 0.5  # a joint within this of its range limit counts as "on the limit"
 BOUND_TOL_DEG = 0.05  # the sole angle within this of the heel-drop bound counts as "on the bound"
@@ -57,10 +57,11 @@ def joint_range_limits(sol, tol_deg: float = LIMIT_TOL_DEG) -> dict[str, list[di
 
 
 def heel_drop_bound_active(sol, tol_deg: float = BOUND_TOL_DEG) -> list[list[float]]:
-    """Crank-angle intervals where the sole angle sits on the heel-drop bound ([] for other conditions)."""
-    if sol.spec.condition != "heel_drop":
+    """Crank-angle intervals where the sole angle sits on its condition's bound, the heel-drop bound ([] for
+    conditions without one)."""
+    ub = condition_for(sol.spec).sole_upper_bound(sol["theta"], sol.spec)
+    if ub is None:
         return []
-    ub = sole_upper_bound(sol["theta"], sol.spec)
     return _intervals(sol["theta"], np.isfinite(ub) & (sol["phi"] >= ub - math.radians(tol_deg)))
 
 

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model.leg import LegModel, Setup, joint_ranges_rad
+from .conditions import BOUNDS, condition_for
+from .heel_drop import drop_weight, reference_profile
 from .problem import ProblemSpec
-from .heel_drop import reference_profile, sole_upper_bound, window_weight
-from .transcription import Transcription, fourier_eval, fourier_fit
+from .transcription import Transcription
 
 SCAN_STEP_DEG = 0.25
 
@@ -35,7 +36,8 @@ def min_sole_angle(model: LegModel, setup: Setup, theta_nodes: np.ndarray) -> np
     """Smallest reachable sole angle (rad) at each crank angle with every joint in range (inf if none); the
     binding crank angles are those where the shank leans back most."""
     lim = joint_ranges_rad()
-    phis = np.radians(np.arange(-60.0, 80.0 + SCAN_STEP_DEG, SCAN_STEP_DEG))
+    lo, hi = BOUNDS.sole_angle_deg
+    phis = np.radians(np.arange(lo, hi + SCAN_STEP_DEG, SCAN_STEP_DEG))
     # One vectorized evaluation over the (node, sole angle) grid.
     th_grid, phi_grid = np.meshgrid(np.asarray(theta_nodes, float), phis, indexing="ij")
     ok = _in_range(_poses(model, th_grid.ravel(), phi_grid.ravel(), setup.leg_params), lim).reshape(th_grid.shape)
@@ -54,8 +56,7 @@ def largest_heel_drop_deg(model: LegModel, setup: Setup, theta_nodes: np.ndarray
     if spec is None or spec.heel_drop_mode == "absolute":
         return float(-np.degrees(phi_min).max())
     free = reference_profile(spec.heel_drop_reference_deg)(theta_nodes)
-    w = (np.ones_like(theta_nodes) if spec.heel_drop_mode == "shift"
-         else window_weight(theta_nodes, spec.heel_drop_window_deg, spec.heel_drop_ramp_deg))
+    w = drop_weight(theta_nodes, spec)
     on = w > 1e-6
     return float(np.degrees(((free - phi_min)[on] / w[on]).min())) if on.any() else math.inf
 
@@ -67,8 +68,7 @@ def _binding_limits(model: LegModel, setup: Setup, theta: np.ndarray, spec: Prob
         slack = -phi_min
     else:
         free = reference_profile(spec.heel_drop_reference_deg)(theta)
-        w = (np.ones_like(theta) if spec.heel_drop_mode == "shift"
-             else window_weight(theta, spec.heel_drop_window_deg, spec.heel_drop_ramp_deg))
+        w = drop_weight(theta, spec)
         slack = np.where(w > 1e-6, (free - phi_min) / np.maximum(w, 1e-6), np.inf)
     k = int(np.argmin(slack))
     q = _poses(model, theta[k:k + 1], phi_min[k:k + 1], setup.leg_params)[:, 0]
@@ -83,64 +83,6 @@ def _binding_limits(model: LegModel, setup: Setup, theta: np.ndarray, spec: Prob
 
 
 def check(tr: Transcription, setup: Setup, spec: ProblemSpec) -> Feasibility:
-    """Is the request geometrically possible for this rider and fit? Explain when it is not."""
-    model, lim = tr.model, joint_ranges_rad()
-    names = ("hip", "knee", "ankle")
-    if spec.condition == "heel_drop":
-        ub = sole_upper_bound(tr.theta, spec)
-        idx = np.where(np.isfinite(ub))[0]
-        if len(idx) == 0:
-            return Feasibility(False, f"heel_drop_window_deg {spec.heel_drop_window_deg} contains no mesh node")
-        dmax = largest_heel_drop_deg(model, setup, tr.theta[idx], spec)
-        if spec.heel_drop_deg > dmax + 1e-9:
-            binding = _binding_limits(model, setup, tr.theta[idx], spec)
-            w = spec.heel_drop_window_deg
-            where = "over the whole cycle" if spec.heel_drop_mode == "shift" else f"over crank angles {w[0]:g}-{w[1]:g} deg"
-            ref = "below the horizontal" if spec.heel_drop_mode == "absolute" else "below the free-ankle pattern"
-            return Feasibility(
-                False,
-                f"a heel drop ({spec.heel_drop_mode}) of {spec.heel_drop_deg:g} deg {ref} {where} is geometrically "
-                f"impossible for this fit: the largest feasible drop is {max(dmax, 0):.1f} deg, limited {binding}",
-                largest_heel_drop_deg=dmax)
-        return Feasibility(True, largest_heel_drop_deg=dmax)
-    if spec.condition == "range_limited":
-        lo, hi = spec.ankle_range_deg
-        rng = lim.copy()
-        rng[2] = np.radians([max(lo, math.degrees(lim[2, 0])), min(hi, math.degrees(lim[2, 1]))])
-        phis = np.radians(np.arange(-60.0, 80.0 + SCAN_STEP_DEG, SCAN_STEP_DEG))
-        th_grid, phi_grid = np.meshgrid(tr.theta, phis, indexing="ij")
-        q = _poses(model, th_grid.ravel(), phi_grid.ravel(), setup.leg_params)
-        ok = _in_range(q, rng).reshape(th_grid.shape).any(axis=1)
-        # A zero-width range is an equality: accept the nodes where the fixed-ankle chain reaches the pedal.
-        if lo == hi:
-            phi = np.array([float(model.fixed_ankle(t, math.radians(lo), setup.leg_params)[0]) for t in tr.theta])
-            qf = _poses(model, tr.theta, phi, setup.leg_params)
-            ok = _in_range(qf, lim)
-        if not ok.all():
-            k = int(np.argmin(ok))
-            return Feasibility(False, f"range_limited ankle {lo:g} to {hi:g} deg: at crank angle "
-                                      f"{math.degrees(tr.theta[k]):.0f} deg no ankle angle in that range reaches the "
-                                      "pedal with the other joints in range (allowed: a range the fit can reach)")
-    if spec.condition in ("fixed", "prescribed"):
-        if spec.condition == "fixed":
-            phi = np.array([float(model.fixed_ankle(t, math.radians(spec.fixed_ankle_deg), setup.leg_params)[0])
-                            for t in tr.theta])
-        else:
-            c = prescribed_coefficients(spec)
-            phi = np.array([float(fourier_eval(t, c)[0]) for t in tr.theta])
-        q = _poses(model, tr.theta, phi, setup.leg_params)
-        bad = ~_in_range(q, lim)
-        if bad.any():
-            k = int(np.argmax(bad))
-            what = "the pedal is out of reach" if not np.all(np.isfinite(q[:, k])) else ", ".join(
-                f"{names[j]} {math.degrees(q[j, k]):.0f} deg" for j in range(3)
-                if not (lim[j, 0] <= q[j, k] <= lim[j, 1]))
-            return Feasibility(False, f"{spec.condition} ankle: at crank angle {math.degrees(tr.theta[k]):.0f} deg "
-                                      f"{what} (joint ranges: hip/knee/ankle {np.degrees(lim).round().tolist()} deg)")
-    return Feasibility(True)
-
-
-def prescribed_coefficients(spec: ProblemSpec) -> np.ndarray:
-    """Fourier coefficients of the prescribed sole-angle profile (samples in degrees over 0-360)."""
-    samples = np.array(spec.prescribed_sole_deg, dtype=float)
-    return fourier_fit(np.radians(samples[:, 0]), np.radians(samples[:, 1]))
+    """Is the request geometrically possible for this rider and fit? Explain when it is not (the check is the
+    spec's condition's: toolkit/ocp/conditions.py)."""
+    return condition_for(spec).check(tr, setup, spec)

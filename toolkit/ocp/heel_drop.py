@@ -40,6 +40,14 @@ def window_weight(theta_rad: np.ndarray, window_deg: tuple[float, float], ramp_d
     return w
 
 
+def drop_weight(theta_rad: np.ndarray, spec) -> np.ndarray:
+    """Weight of the drop below the free profile at each crank angle: 1 over the whole cycle ('shift'), the window
+    weight ('relative'); not defined for 'absolute' (no free profile)."""
+    if spec.heel_drop_mode == "shift":
+        return np.ones_like(np.asarray(theta_rad, dtype=float))
+    return window_weight(theta_rad, spec.heel_drop_window_deg, spec.heel_drop_ramp_deg)
+
+
 def reference_profile(samples_deg) -> "callable":
     """Periodic cubic spline phi_free(theta) (rad -> rad) through (crank_angle_deg, sole_angle_deg) samples."""
     from scipy.interpolate import CubicSpline

@@ -6,11 +6,9 @@ from dataclasses import dataclass, field
 from ..model.energetics import DEFAULT_MODEL as DEFAULT_METABOLIC_MODEL
 from ..model.energetics import MODELS as METABOLIC_MODELS
 from ..model.muscles import MUSCLE_NAMES
+from .conditions import CONDITIONS, FREE_SOLE_CONDITIONS, condition_for  # noqa: F401  (re-exported)
 from .heel_drop import HEEL_DROP_MODES
 
-CONDITIONS = ("free", "fixed", "heel_drop", "prescribed", "range_limited", "braced")
-# Conditions whose sole angle is a free variable (the "free" transcription); the others drive it.
-FREE_SOLE_CONDITIONS = ("free", "heel_drop", "range_limited", "braced")
 COST_KINDS = ("activation", "stress", "metabolic")
 LOADS = ("isokinetic", "inertial")
 TENDONS = ("rigid", "compliant")
@@ -120,7 +118,7 @@ class ProblemSpec:
     heel_drop_ramp_deg: float = 20.0
     heel_drop_reference_deg: tuple[tuple[float, float], ...] = ()
     prescribed_sole_deg: tuple[tuple[float, float], ...] = ()
-    # Constrained ankle between free and fixed (toolkit/ocp/transcription.py): 'range_limited' keeps the ankle
+    # Constrained ankle between free and fixed (toolkit/ocp/conditions.py; moments in transcription.py): 'range_limited' keeps the ankle
     # within ankle_range_deg by stiff stops (an orthosis with mechanical stops: a moment of stiffness
     # ankle_stop_stiffness_Nm_per_rad outside the range, none inside), or, when ankle_range_width_deg is set,
     # within that width centred on the same rider's free-ankle mean angle (solved first, then stored in
@@ -185,8 +183,7 @@ class ProblemSpec:
             raise ValueError(f"brace_neutral_deg: {self.brace_neutral_deg} (allowed: -40 to 30 deg)")
         if not (0.0 <= self.brace_damping_Nms_per_rad <= 100.0):
             raise ValueError(f"brace_damping_Nms_per_rad: {self.brace_damping_Nms_per_rad} (allowed: 0-100 N m s/rad)")
-        if self.condition == "prescribed" and len(self.prescribed_sole_deg) < 4:
-            raise ValueError("prescribed_sole_deg: at least 4 (crank_angle_deg, sole_angle_deg) samples are needed")
+        condition_for(self).validate(self)
 
     @property
     def omega(self) -> float:
@@ -197,4 +194,4 @@ class ProblemSpec:
     @property
     def driven(self) -> bool:
         """True when the sole angle is a known function of the crank angle (fixed, prescribed)."""
-        return self.condition in ("fixed", "prescribed")
+        return condition_for(self).driven

@@ -11,6 +11,7 @@ import numpy as np
 from ..model.leg import LegModel, Setup
 from ..model.muscles import MUSCLE_NAMES
 from . import feasibility
+from .conditions import CONTINUATION_START_NMRAD, condition_for
 from .guess import kinematic_guess, guess_from_solution
 from .problem import ProblemSpec
 from .solution import Solution, SolverStats
@@ -73,20 +74,21 @@ class PedalingSolver:
         w = np.array(spec.cost.weight_vector())
         if spec.cost.volume_weighted:
             w = w * mus.volume / mus.volume.mean()
-        four = feasibility.prescribed_coefficients(spec) if spec.condition == "prescribed" else 0.0
         return tr.layout.pack(
             omega=spec.omega, power=spec.power_W, leg=setup.leg_params, mus=setup.muscle_params, weights=w,
-            tau_act=mus.tau_act, tau_deact=mus.tau_deact, fixed_ankle=math.radians(spec.fixed_ankle_deg),
-            fourier=four, reg=[spec.cost.excitation_rate_weight, spec.cost.sole_accel_weight],
+            tau_act=mus.tau_act, tau_deact=mus.tau_deact,
+            reg=[spec.cost.excitation_rate_weight, spec.cost.sole_accel_weight],
             flywheel=spec.flywheel_inertia_kgm2, slow_twitch=mus.slow_twitch_fraction, muscle_mass=mus.mass,
             body_mass=setup.rider.mass_kg, metabolic_weight=spec.cost.metabolic_weight,
-            ankle_device=ankle_device_parameters(spec))
+            **condition_for(spec).parameters(spec))  # fixed ankle, prescribed profile, ankle device
 
     def continuation_guess(self, setup: Setup, spec: ProblemSpec) -> Solution | None:
         """A stiff ankle device (stops or brace above CONTINUATION_START_NMRAD) is approached by continuation:
         the same problem with the stiffness raised tenfold per step from a soft start, each step warm-starting the
         next. Returns the last successful step (None if the first fails: the solve then starts cold)."""
-        key = "ankle_stop_stiffness_Nm_per_rad" if spec.condition == "range_limited" else "brace_stiffness_Nm_per_rad"
+        key = condition_for(spec).continuation_key(spec)
+        if key is None:
+            return None
         target, k, guess = getattr(spec, key), CONTINUATION_START_NMRAD, None
         while k < target:
             step = self.solve(setup, replace(spec, **{key: k}, solver=replace(spec.solver, multistart=1)), guess=guess)
@@ -185,46 +187,28 @@ class PedalingSolver:
         return Solution(spec, stats, provenance, arrays, decision=w, sealed=not ok, start_solutions=others)
 
 
-CONTINUATION_START_NMRAD = 1e3  # softest device stiffness of a continuation (N m/rad)
-
+# The condition-specific steps of a solve, asked of the spec's condition (toolkit/ocp/conditions.py).
 
 def stiff_device(spec: ProblemSpec) -> bool:
     """True for an ankle device stiff enough to need continuation from a softer one."""
-    if spec.condition == "range_limited":
-        return spec.ankle_stop_stiffness_Nm_per_rad > CONTINUATION_START_NMRAD
-    return spec.condition == "braced" and spec.brace_stiffness_Nm_per_rad > CONTINUATION_START_NMRAD
+    return condition_for(spec).continuation_key(spec) is not None
 
 
 def ankle_device_parameters(spec: ProblemSpec) -> list[float]:
     """[k_brace, q0, c, k_stop, lo, hi] (SI) of the ankle device moments of the node function (zero = none)."""
-    out = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
-    if spec.condition == "braced":
-        out[:3] = [spec.brace_stiffness_Nm_per_rad, math.radians(spec.brace_neutral_deg), spec.brace_damping_Nms_per_rad]
-    if spec.condition == "range_limited":
-        out[3:] = [spec.ankle_stop_stiffness_Nm_per_rad, *np.radians(spec.ankle_range_deg)]
-    return out
+    return condition_for(spec).device_parameters(spec)
 
 
 def needs_reference(spec: ProblemSpec) -> bool:
     """True when the spec is defined relative to the rider's own free-ankle solution and that is not resolved yet:
     a relative or shift heel drop, or a range-limited ankle given as a width around the free mean angle."""
-    if spec.condition == "heel_drop":
-        return spec.heel_drop_mode != "absolute" and not spec.heel_drop_reference_deg
-    if spec.condition == "range_limited":
-        return spec.ankle_range_width_deg is not None and spec.ankle_range_reference_deg is None
-    return False
+    return condition_for(spec).needs_reference(spec)
 
 
 def with_reference(spec: ProblemSpec, free: Solution) -> ProblemSpec:
     """The spec resolved against the free solution: the heel drop's reference sole-angle profile (deg samples at
     the nodes), or the ankle range centred on the free mean ankle angle (clipped to the anatomical range)."""
-    if spec.condition == "range_limited":
-        mean = float(math.degrees(np.sum(free["q"][2] * free.node_dt) / np.sum(free.node_dt)))
-        half = spec.ankle_range_width_deg / 2
-        lo, hi = max(-40.0, mean - half), min(30.0, mean + half)
-        return replace(spec, ankle_range_reference_deg=mean, ankle_range_deg=(lo, max(lo, hi)))
-    samples = tuple((round(math.degrees(t), 9), float(math.degrees(p))) for t, p in zip(free["theta"], free["phi"]))
-    return replace(spec, heel_drop_reference_deg=samples)
+    return condition_for(spec).with_reference(spec, free)
 
 
 def node_arrays(tr: Transcription, w: np.ndarray, par: np.ndarray) -> dict[str, np.ndarray]:

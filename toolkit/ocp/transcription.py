@@ -28,20 +28,17 @@ import numpy as np
 from ..model.leg import LegModel, joint_ranges_rad
 from ..model import energetics
 from ..model.muscles import MUSCLE_NAMES, activation_rate, active_force_length
-from .heel_drop import sole_upper_bound
 from .assembly import Coupling, SeparableNLP
-from .problem import FREE_SOLE_CONDITIONS, ProblemSpec
+from .conditions import BOUNDS, condition_for
+from .problem import ProblemSpec
 
 NM = len(MUSCLE_NAMES)
 FOURIER_ORDER = 6
 TORQUE_SCALE = 10.0  # N m; scales the sole-angle equation of motion
 SMOOTHNESS_FACTOR = 30.0  # excitation-change penalty = this x excitation_rate_weight (damps trapezoid sawtooth)
 DFT_SCALE = 10.0  # 1/s; tendon-force rate control = DFT_SCALE x variable (order one)
-TENDON_FORCE_BOUNDS = (0.0, 3.0)
-CRANK_SPEED_SQ_BOUNDS = (0.25, 4.0)  # (omega / mean omega)^2: crank speed between half and twice the mean
-ACTIVATION_BOUNDS = (0.01, 1.0)
 STOP_SMOOTHING_RAD = 1e-4  # width of the smooth ramp of the range-limited ankle's stops (0.006 deg)
-SOLE_BOUNDS_RAD = (np.radians(-60.0), np.radians(80.0))
+# Variable bounds: the one table toolkit.ocp.conditions.BOUNDS.
 
 
 class ParLayout:
@@ -99,7 +96,7 @@ class Transcription:
     every power, cadence, rider, fit and heel-drop setting through parameters and bounds."""
 
     model: LegModel
-    mode: str          # 'free' (free and heel_drop), 'fixed', 'prescribed'
+    mode: str          # sole-angle mode of the spec's condition (conditions.py): 'free', 'fixed', 'prescribed'
     cost_kind: str
     exponent: int
     nodes: int
@@ -115,17 +112,22 @@ class Transcription:
     def compliant(self) -> bool:
         return self.tendon == "compliant"
 
+    @property
+    def sole_free(self) -> bool:
+        """The sole angle is a decision variable (states phi, phi', control phi''); else it is driven."""
+        return self.mode == "free"
+
     @cached_property
     def layout(self) -> ParLayout:
         return ParLayout(self.model.n_leg_params, self.model.n_muscle_params)
 
     @property
     def nx(self) -> int:
-        return NM * (2 if self.compliant else 1) + (2 if self.mode == "free" else 0) + int(self.inertial)
+        return NM * (2 if self.compliant else 1) + (2 if self.sole_free else 0) + int(self.inertial)
 
     @property
     def nu(self) -> int:
-        return NM * (2 if self.compliant else 1) + (1 if self.mode == "free" else 0) + int(self.inertial)
+        return NM * (2 if self.compliant else 1) + (1 if self.sole_free else 0) + int(self.inertial)
 
     @cached_property
     def node_function(self) -> ca.Function:
@@ -136,7 +138,7 @@ class Transcription:
         u = ca.SX.sym("u", self.nu)
         par = ca.SX.sym("par", L.size)
         omega_mean, p, pm = L.get(par, "omega"), L.get(par, "leg"), L.get(par, "mus")
-        k = 2 if self.mode == "free" else 0
+        k = 2 if self.sole_free else 0
         a, e = x[k:k + NM], u[k // 2:k // 2 + NM]
         ft, dft = (x[k + NM:k + 2 * NM], u[k // 2 + NM:k // 2 + 2 * NM] * DFT_SCALE) if self.compliant else (None, None)
         if self.inertial:
@@ -145,7 +147,7 @@ class Transcription:
             theta_acc = u[-1] * omega_mean**2
         else:
             omega, theta_acc = omega_mean, 0
-        if self.mode == "free":
+        if self.sole_free:
             phi, dphi, ddphi = x[0], x[1], u[0]
         elif self.mode == "fixed":
             phi, dphi, ddphi = m.fixed_ankle(th, L.get(par, "fixed_ankle"), p)
@@ -203,7 +205,7 @@ class Transcription:
             effort = metabolic if self.cost_kind == "metabolic" else effort + L.get(par, "metabolic_weight") * metabolic
         reg = L.get(par, "reg")
         cost = effort + reg[0] * ca.sumsqr(e - a) + reg[1] * ddphi**2
-        deriv = ca.vertcat(*([dphi, ddphi] if self.mode == "free" else []), adot / omega,
+        deriv = ca.vertcat(*([dphi, ddphi] if self.sole_free else []), adot / omega,
                            *([dft / omega] if self.compliant else []), *([2 * u[-1]] if self.inertial else []))
         # Time weight of the node relative to the isokinetic one (dt = dtheta / omega).
         time_weight = omega_mean / omega
@@ -250,7 +252,7 @@ class Transcription:
             y.append(2 * omega * out["crank_torque"] / power)  # N x this node's share of mean power / target
         if self.mode != "fixed":
             y.append(out["sole_residual"])
-        if self.mode == "free":
+        if self.sole_free:
             y.append(out["q"])
         if self.compliant:
             y.append(out["equilibrium"])
@@ -264,7 +266,7 @@ class Transcription:
         sizes += [("crank", 1), ("torque", 1), ("inverse_speed", 1)] if self.inertial else [("power", 1)]
         if self.mode != "fixed":
             sizes.append(("sole_residual", 1))
-        if self.mode == "free":
+        if self.sole_free:
             sizes.append(("q", 3))
         if self.compliant:
             sizes.append(("equilibrium", NM))
@@ -337,7 +339,7 @@ class Transcription:
         between neighbouring nodes = 1/2 reg0 w' Q w. Why the penalty: the trapezoidal rule leaves node-to-node
         (sawtooth) excitation oscillations nearly free; this damps them (same weight as e - a)."""
         N, nx, nu = self.nodes, self.nx, self.nu
-        k0 = 1 if self.mode == "free" else 0
+        k0 = 1 if self.sole_free else 0
         k = np.arange(N)
         rows, cols, vals = [], [], []
         c = 2 * SMOOTHNESS_FACTOR / N
@@ -396,10 +398,10 @@ class Transcription:
                           "calc_lam_p": False})
 
     def constraint_bounds(self, spec: ProblemSpec | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Constraint bounds (the anatomical joint ranges; a range-limited ankle is held by its device's stops,
-        which are moments, not bounds)."""
+        """Constraint bounds: zero for the equalities, the spec's condition's joint ranges (the anatomical ones
+        without a spec) for the joint-range rows."""
         lo, hi = [], []
-        lim = joint_ranges_rad()
+        lim = joint_ranges_rad() if spec is None else condition_for(spec).joint_ranges_rad(spec)
         for name, n in self.groups:
             if name == "joint_range":
                 lo.append(np.tile(lim[:, 0], self.nodes))
@@ -413,7 +415,7 @@ class Transcription:
         """Readable name of every constraint row (for violation reports)."""
         names: list[str] = []
         deg = np.degrees(self.theta)
-        xn = ((["phi", "dphi"] if self.mode == "free" else []) + [f"a_{m}" for m in MUSCLE_NAMES]
+        xn = ((["phi", "dphi"] if self.sole_free else []) + [f"a_{m}" for m in MUSCLE_NAMES]
               + ([f"tendon force {m}" for m in MUSCLE_NAMES] if self.compliant else [])
               + (["crank speed^2"] if self.inertial else []))
         for name, n in self.groups:
@@ -438,22 +440,19 @@ class Transcription:
     def variable_bounds(self, spec: ProblemSpec) -> tuple[np.ndarray, np.ndarray]:
         N = self.nodes
         xlo = np.full((self.nx, N), spec.activation_floor)
-        xhi = np.full((self.nx, N), ACTIVATION_BOUNDS[1])
+        xhi = np.full((self.nx, N), BOUNDS.activation[1])
         ulo = np.full((self.nu, N), spec.activation_floor)
-        uhi = np.full((self.nu, N), ACTIVATION_BOUNDS[1])
-        if self.mode == "free":
-            xlo[0], xhi[0] = SOLE_BOUNDS_RAD
-            xlo[1], xhi[1] = -5.0, 5.0
-            ulo[0], uhi[0] = -50.0, 50.0
-            if spec.condition == "heel_drop":
-                xhi[0] = np.minimum(xhi[0], sole_upper_bound(self.theta, spec))
-        k = 2 if self.mode == "free" else 0
+        uhi = np.full((self.nu, N), BOUNDS.activation[1])
+        if self.sole_free:  # the condition's sole-angle bounds (the heel-drop bound among them)
+            sole = condition_for(spec).sole_bounds(self.theta, spec)
+            (xlo[0], xhi[0]), (xlo[1], xhi[1]), (ulo[0], uhi[0]) = sole["phi"], sole["dphi"], sole["ddphi"]
+        k = 2 if self.sole_free else 0
         if self.compliant:
-            xlo[k + NM:k + 2 * NM], xhi[k + NM:k + 2 * NM] = TENDON_FORCE_BOUNDS
-            ulo[k // 2 + NM:k // 2 + 2 * NM], uhi[k // 2 + NM:k // 2 + 2 * NM] = -50.0, 50.0
+            xlo[k + NM:k + 2 * NM], xhi[k + NM:k + 2 * NM] = BOUNDS.tendon_force
+            ulo[k // 2 + NM:k // 2 + 2 * NM], uhi[k // 2 + NM:k // 2 + 2 * NM] = BOUNDS.tendon_force_rate
         if self.inertial:
-            xlo[-1], xhi[-1] = CRANK_SPEED_SQ_BOUNDS
-            ulo[-1], uhi[-1] = -10.0, 10.0
+            xlo[-1], xhi[-1] = BOUNDS.crank_speed_sq
+            ulo[-1], uhi[-1] = BOUNDS.crank_accel
         lo = np.concatenate([xlo.ravel(order="F"), ulo.ravel(order="F")])
         hi = np.concatenate([xhi.ravel(order="F"), uhi.ravel(order="F")])
         return lo, hi
@@ -476,6 +475,7 @@ def heel_drop_nodes(theta: np.ndarray, spec: ProblemSpec) -> np.ndarray:
 
 
 def transcription_key(spec: ProblemSpec) -> tuple:
-    mode = "free" if spec.condition in FREE_SOLE_CONDITIONS else spec.condition
-    return (mode, spec.cost.kind, spec.cost.exponent, spec.solver.nodes, spec.tendon, spec.load,
+    """The structure of spec's NLP (one Transcription per key): its condition's sole-angle mode, cost, mesh,
+    tendon, load."""
+    return (condition_for(spec).mode, spec.cost.kind, spec.cost.exponent, spec.solver.nodes, spec.tendon, spec.load,
             spec.cost.metabolic_model if spec.cost.metabolic_in_cost else "")

@@ -81,7 +81,7 @@ def check_requests(exp, model, rep) -> None:
     seen: set = set()
     for p in exp.points():
         s = p.spec
-        if s.condition not in ("fixed", "prescribed"):
+        if not s.driven:  # only a driven sole angle (fixed ankle, prescribed profile) can be checked up front
             continue
         what = (s.fixed_ankle_deg,) if s.condition == "fixed" else tuple(s.prescribed_sole_deg)
         sig = (repr(p.rider), repr(p.fit), s.condition, what, s.solver.nodes)

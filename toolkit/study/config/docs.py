@@ -29,6 +29,10 @@ def config_reference_markdown() -> str:
       "`FILE: KEY: what is wrong (allowed: ...)`, with exit code 2; FILE is `--set` for a value that came "
       "from an override, and KEY is `-` for the file as a whole.")
     a("")
+    a("Each section is a pydantic model (`toolkit/study/config/schema.py`); the tables below are generated from "
+      "those models. Every numeric range is declared once, in `toolkit/model/ranges.py`, which the range checks of "
+      "the rider, problem, cost and solver classes and of `solve`'s fit flags read too.")
+    a("")
     a("Units are in the key names (`_m`, `_kg`, `_deg`, `_rpm`, `_W`, `_s`); angles follow the toolkit's "
       "conventions: crank angle 0 = top dead centre, increasing in the pedaling direction; ankle "
       "dorsiflexion +; sole angle relative to horizontal, toe-down +. Numbers must be finite (`nan`, `inf` "

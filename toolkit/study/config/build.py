@@ -392,7 +392,7 @@ def load_experiment(path: str | os.PathLike, overrides: Iterable[str] = (), *, c
     path = Path(path)
     rep = Report(str(path))
     # `data`: an already parsed config (the Python API's load_experiment(dict)); `path` then only names it.
-    raw = _read_toml(path, rep) if data is None else __import__("copy").deepcopy(data)
+    raw = _read_toml(path, rep) if data is None else copy.deepcopy(data)
     if raw is None:
         raise ConfigError(rep.problems)
     overrides = tuple(overrides or ())

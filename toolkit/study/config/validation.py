@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ...model.muscles import MUSCLE_NAMES
-from .errors import Report, _num_text, _suggest, _typename
+from .errors import Report, _num_text, _suggest, _toml_text, _typename
 from .schema import SCHEMA, Section
 
 _NUMBER_TYPES = {"float_type": "a number", "int_type": "an integer", "string_type": "a string",
@@ -123,6 +123,8 @@ def check_table(table: Any, section: Section, where: str, rep: Report) -> dict[s
     for err in errors:
         bad.add(err["loc"][0] if err["loc"] else None)
         rep.error(*_explain(err, section, where, table))
+    for name in bad:
+        _duplicates_beside_errors(name, errors, section, where, table, rep)
     good = {k: v for k, v in table.items() if k not in bad}
     try:
         return _given(model.model_validate(good), good)
@@ -132,3 +134,22 @@ def check_table(table: Any, section: Section, where: str, rep: Report) -> dict[s
 
 def _given(obj: Any, table: dict[str, Any]) -> dict[str, Any]:
     return {k: getattr(obj, k) for k in table}
+
+
+def _duplicates_beside_errors(name: Any, errors: list[dict[str, Any]], section: Section, where: str,
+                              table: dict[str, Any], rep: Report) -> None:
+    """A list key with bad elements never reaches its duplicate check (pydantic stops at the element errors):
+    report the repeats among its valid elements too, so every problem is listed at once."""
+    k = section.key(str(name))
+    items = table.get(name)
+    if k is None or k.kind not in ("floats", "strs") or not isinstance(items, list):
+        return
+    failed = {e["loc"][1] for e in errors if e["loc"][:1] == (name,) and len(e["loc"]) > 1}
+    seen: list[Any] = []
+    for i, v in enumerate(items):
+        if i in failed:
+            continue
+        if v in seen:
+            rep.error(f"{where}.{name}[{i}]", f"duplicate value {_toml_text(v)}", "distinct values")
+        else:
+            seen.append(v)

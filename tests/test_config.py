@@ -111,6 +111,10 @@ BAD = [
      "conditions.fixed_ankle_deg", "-40 to 30"),
     ("duplicate_cadence", BASE.replace("cadence_rpm = [90.0]", "cadence_rpm = [90, 90.0]"), (),
      "intensity.cadence_rpm[1]", "duplicate"),
+    ("duplicate_beside_bad_value", BASE.replace('ankle = ["free"]', 'ankle = ["free", 3, "free"]'), (),
+     "conditions.ankle[2]", "duplicate"),
+    ("range_limited_reversed", BASE.replace('ankle = ["free"]', 'ankle = ["range_limited"]\nankle_range_deg = [10, -10]'),
+     (), "conditions.ankle_range_deg", "low 10 is above high -10"),
     ("absolute_without_height", edit("fit", 'saddle_rule = "absolute"'), (), "fit.saddle_height_m", "required"),
     ("height_without_absolute", edit("fit", "saddle_height_m = 0.72"), (), "fit.saddle_height_m", "no effect"),
     ("setback_and_angle", edit("fit", "setback_m = 0.1\nseat_tube_angle_deg = 73"), (), "fit.setback_m", "both"),
@@ -508,3 +512,52 @@ def test_docs_config_md_is_generated():
     for sec in SCHEMA.values():
         for k in sec.keys:
             assert f"`{k.name}`" in committed
+
+
+# ---------------------------------------------------------------------------------------------------------
+# One source of truth for ranges (toolkit/model/ranges.py) and the pydantic models
+# ---------------------------------------------------------------------------------------------------------
+
+_RANGE_TABLES = {"rider": "RIDER", "riders": "RIDER", "fit": "FIT", "fits": "FIT", "conditions": "PROBLEM",
+                 "cost": "COST", "solver": "SOLVER", "problem": "PROBLEM"}
+
+
+def test_schema_ranges_come_from_the_one_table():
+    import pydantic
+
+    from toolkit.model import ranges
+    n = 0
+    for sec in SCHEMA.values():
+        assert issubclass(sec.model, pydantic.BaseModel)
+        table = getattr(ranges, _RANGE_TABLES.get(sec.name, "PROBLEM"))
+        for k in sec.keys:
+            if k.spec.range is not None and k.name in table:
+                assert k.spec.range is table[k.name], (sec.name, k.name)
+                n += 1
+    assert SCHEMA["intensity"].key("cadence_rpm").spec.range is ranges.PROBLEM["cadence_rpm"]
+    assert n >= 40
+
+
+@pytest.mark.parametrize("field,outside", [("fixed_ankle_deg", 31.0), ("heel_drop_deg", 46.0),
+                                           ("heel_drop_ramp_deg", -1.0), ("brace_damping_Nms_per_rad", 101.0),
+                                           ("ankle_stop_stiffness_Nm_per_rad", 50.0), ("cadence_rpm", 19.0)])
+def test_problem_spec_and_config_reject_the_same_values(tmp_path, field, outside):
+    from toolkit.model.ranges import PROBLEM
+    from toolkit.ocp.problem import ProblemSpec
+    allowed = PROBLEM[field].text()
+    with pytest.raises(ValueError, match=f"allowed: {allowed}"):
+        ProblemSpec(**{field: outside})
+    section = "intensity" if field == "cadence_rpm" else "conditions"
+    with pytest.raises(ConfigError) as ei:
+        load_experiment(write(tmp_path, BASE), [f"{section}.{field}={outside}"])
+    assert any(f": {section}.{field}" in ln and f"(allowed: {allowed})" in ln for ln in ei.value.problems)
+
+
+def test_rider_and_solver_checks_use_the_table():
+    from toolkit.model.anthropometry import Rider
+    from toolkit.ocp.problem import SolverSpec
+    with pytest.raises(ValueError, match=r"rider.mass_kg: 151.0 \(allowed: 30 to 150 kg\)"):
+        Rider(mass_kg=151.0)
+    with pytest.raises(ValueError, match="solver.multistart"):
+        SolverSpec(multistart=0)
+    assert SCHEMA["rider"].key("mass_kg").allowed() == "30 to 150 kg"

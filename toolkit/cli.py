@@ -174,17 +174,15 @@ def _default_setup(args):
     if getattr(args, "body_mass_kg", None) is not None:
         rkw["mass_kg"] = args.body_mass_kg
     fkw = {}
+    from .model.ranges import FIT  # the config's ranges (one table: toolkit/model/ranges.py)
     if args.saddle_height_m is not None:
-        if args.saddle_height_m <= 0:
-            raise ValueError(f"--saddle-height-m: {args.saddle_height_m} (allowed: > 0 m)")
+        FIT["saddle_height_m"].check("--saddle-height-m", args.saddle_height_m)
         fkw.update(saddle_rule="absolute", saddle_height_m=args.saddle_height_m)
-    for attr, flag, lo, hi, unit in (("trunk_angle_deg", "--trunk-angle-deg", 0.0, 180.0, "deg"),
-                                     ("seat_tube_angle_deg", "--seat-tube-angle-deg", 45.0, 90.0, "deg"),
-                                     ("crank_length_m", "--crank-length-m", 0.08, 0.3, "m")):
+    for attr, flag in (("trunk_angle_deg", "--trunk-angle-deg"), ("seat_tube_angle_deg", "--seat-tube-angle-deg"),
+                       ("crank_length_m", "--crank-length-m")):
         v = getattr(args, attr, None)
         if v is not None:
-            if not (lo <= v <= hi):
-                raise ValueError(f"{flag}: {v:g} (allowed: {lo:g}-{hi:g} {unit})")
+            FIT[attr].check(flag, v)
             fkw[attr] = v
     rider, fit = Rider(**rkw), BikeFit(**fkw)
     model = LegModel()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .parameters import model_parameters, read_csv_rows
+from .ranges import RIDER as RIDER_RANGES
 
 SEXES = ("male", "female")
 FORCE_SETS = ("complete_groups", "group_totals", "pedaling_model")
@@ -63,17 +64,14 @@ class Rider:
     def __post_init__(self) -> None:
         if self.sex not in SEXES:
             raise ValueError(f"rider.sex: {self.sex!r} (allowed: {', '.join(SEXES)})")
-        if not (1.2 <= self.height_m <= 2.3):
-            raise ValueError(f"rider.height_m: {self.height_m} (allowed: 1.2-2.3 m)")
-        if not (30.0 <= self.mass_kg <= 150.0):
-            raise ValueError(f"rider.mass_kg: {self.mass_kg} (allowed: 30-150 kg)")
+        for key in ("height_m", "mass_kg"):
+            RIDER_RANGES[key].check(f"rider.{key}", getattr(self, key))
         for key, allowed in (("max_force_set", FORCE_SETS), ("strength_scaling", STRENGTH_SCALINGS),
                              ("muscle_architecture", ARCHITECTURES), ("passive_curves", PASSIVE_CURVES)):
             if getattr(self, key) not in allowed:
                 raise ValueError(f"rider.{key}: {getattr(self, key)!r} (allowed: {', '.join(allowed)})")
-        t1 = self.type1_pct_vastus_lateralis
-        if t1 is not None and not (5.0 <= t1 <= 95.0):
-            raise ValueError(f"rider.type1_pct_vastus_lateralis: {t1} (allowed: 5-95 %)")
+        RIDER_RANGES["type1_pct_vastus_lateralis"].check("rider.type1_pct_vastus_lateralis",
+                                                          self.type1_pct_vastus_lateralis)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from ..model.energetics import DEFAULT_MODEL as DEFAULT_METABOLIC_MODEL
 from ..model.energetics import MODELS as METABOLIC_MODELS
 from ..model.muscles import MUSCLE_NAMES
 from .conditions import CONDITIONS, FREE_SOLE_CONDITIONS, condition_for  # noqa: F401  (re-exported)
+from ..model.ranges import ACTIVATION_EXPONENTS, COST, PROBLEM, SOLVER, num_text
 from .heel_drop import HEEL_DROP_MODES
 
 COST_KINDS = ("activation", "stress", "metabolic")
@@ -46,15 +47,14 @@ class CostSpec:
             raise ValueError(f"cost.kind: {self.kind!r} (allowed: {', '.join(COST_KINDS)})")
         if self.metabolic_model not in METABOLIC_MODELS:
             raise ValueError(f"cost.metabolic_model: {self.metabolic_model!r} (allowed: {', '.join(METABOLIC_MODELS)})")
-        if not (0.0 <= self.metabolic_weight <= 1000.0):
-            raise ValueError(f"cost.metabolic_weight: {self.metabolic_weight} (allowed: 0-1000)")
-        if self.exponent not in (2, 3):
-            raise ValueError(f"cost.exponent: {self.exponent} (allowed: 2, 3)")
+        COST["metabolic_weight"].check("cost.metabolic_weight", self.metabolic_weight)
+        if self.exponent not in ACTIVATION_EXPONENTS:
+            raise ValueError(f"cost.exponent: {self.exponent} (allowed: {', '.join(map(str, ACTIVATION_EXPONENTS))})")
         bad = set(self.weights) - set(MUSCLE_NAMES)
         if bad:
             raise ValueError(f"cost.weights: unknown muscles {sorted(bad)} (allowed: {', '.join(MUSCLE_NAMES)})")
-        if any(w < 0 for w in self.weights.values()):
-            raise ValueError("cost.weights: weights must be >= 0")
+        for name, w in self.weights.items():
+            COST["weights"].check(f"cost.weights.{name}", w)
 
     @property
     def metabolic_in_cost(self) -> bool:
@@ -78,10 +78,10 @@ class SolverSpec:
     multistart: int = 1
 
     def __post_init__(self) -> None:
-        if not (8 <= self.nodes <= 400) or self.nodes % 2:
-            raise ValueError(f"solver.nodes: {self.nodes} (allowed: an even number 8-400)")
-        if self.multistart < 1:
-            raise ValueError(f"solver.multistart: {self.multistart} (allowed: >= 1)")
+        SOLVER["nodes"].check("solver.nodes", self.nodes, "an even number " + SOLVER["nodes"].text())
+        if self.nodes % 2:
+            raise ValueError(f"solver.nodes: {self.nodes} (allowed: an even number {SOLVER['nodes'].text()})")
+        SOLVER["multistart"].check("solver.multistart", self.multistart)
 
 
 @dataclass(frozen=True)
@@ -145,44 +145,27 @@ class ProblemSpec:
     def __post_init__(self) -> None:
         if self.condition not in CONDITIONS:
             raise ValueError(f"condition: {self.condition!r} (allowed: {', '.join(CONDITIONS)})")
-        if not (0.0 <= self.activation_floor <= 0.1):
-            raise ValueError(f"activation_floor: {self.activation_floor} (allowed: 0-0.1)")
+        PROBLEM["activation_floor"].check("activation_floor", self.activation_floor)
         if self.tendon not in TENDONS:
             raise ValueError(f"tendon: {self.tendon!r} (allowed: {', '.join(TENDONS)})")
         if self.load not in LOADS:
             raise ValueError(f"load: {self.load!r} (allowed: {', '.join(LOADS)})")
-        if not (0.01 <= self.flywheel_inertia_kgm2 <= 1000):
-            raise ValueError(f"flywheel_inertia_kgm2: {self.flywheel_inertia_kgm2} (allowed: 0.01-1000 kg m^2)")
-        if not (0 < self.power_W <= 1500):
-            raise ValueError(f"power_W: {self.power_W} (allowed: 0 < P <= 1500 W)")
-        if not (20 <= self.cadence_rpm <= 200):
-            raise ValueError(f"cadence_rpm: {self.cadence_rpm} (allowed: 20-200 rpm)")
-        if not (-40 <= self.fixed_ankle_deg <= 30):
-            raise ValueError(f"fixed_ankle_deg: {self.fixed_ankle_deg} (allowed: -40 to 30 deg, the ankle range)")
-        if not (0 <= self.heel_drop_deg <= 45):
-            raise ValueError(f"heel_drop_deg: {self.heel_drop_deg} (allowed: 0-45 deg)")
+        for key in ("flywheel_inertia_kgm2", "power_W", "cadence_rpm", "fixed_ankle_deg", "heel_drop_deg",
+                    "heel_drop_ramp_deg", "ankle_range_width_deg", "brace_stiffness_Nm_per_rad",
+                    "ankle_stop_stiffness_Nm_per_rad", "brace_neutral_deg", "brace_damping_Nms_per_rad"):
+            PROBLEM[key].check(key, getattr(self, key))
         lo, hi = self.heel_drop_window_deg
-        if not (0 <= lo < hi <= 360):
-            raise ValueError(f"heel_drop_window_deg: {self.heel_drop_window_deg} (allowed: 0 <= start < end <= 360)")
+        win = PROBLEM["heel_drop_window_deg"]
+        if not (win.contains(lo) and win.contains(hi) and lo < hi):
+            raise ValueError(f"heel_drop_window_deg: {self.heel_drop_window_deg} (allowed: "
+                             f"{num_text(win.lo)} <= start < end <= {num_text(win.hi)})")
         if self.heel_drop_mode not in HEEL_DROP_MODES:
             raise ValueError(f"heel_drop_mode: {self.heel_drop_mode!r} (allowed: {', '.join(HEEL_DROP_MODES)})")
-        if not (0 <= self.heel_drop_ramp_deg <= 90):
-            raise ValueError(f"heel_drop_ramp_deg: {self.heel_drop_ramp_deg} (allowed: 0-90 deg)")
         lo, hi = self.ankle_range_deg
-        if not (-40.0 <= lo <= hi <= 30.0):
-            raise ValueError(f"ankle_range_deg: {self.ankle_range_deg} (allowed: -40 <= low <= high <= 30 deg, "
-                             "inside the anatomical range)")
-        if self.ankle_range_width_deg is not None and not (0.0 <= self.ankle_range_width_deg <= 70.0):
-            raise ValueError(f"ankle_range_width_deg: {self.ankle_range_width_deg} (allowed: 0-70 deg)")
-        if not (0.0 <= self.brace_stiffness_Nm_per_rad <= 1e5):
-            raise ValueError(f"brace_stiffness_Nm_per_rad: {self.brace_stiffness_Nm_per_rad} (allowed: 0-1e5 N m/rad)")
-        if not (1e2 <= self.ankle_stop_stiffness_Nm_per_rad <= 1e6):
-            raise ValueError(f"ankle_stop_stiffness_Nm_per_rad: {self.ankle_stop_stiffness_Nm_per_rad} "
-                             "(allowed: 1e2-1e6 N m/rad)")
-        if not (-40.0 <= self.brace_neutral_deg <= 30.0):
-            raise ValueError(f"brace_neutral_deg: {self.brace_neutral_deg} (allowed: -40 to 30 deg)")
-        if not (0.0 <= self.brace_damping_Nms_per_rad <= 100.0):
-            raise ValueError(f"brace_damping_Nms_per_rad: {self.brace_damping_Nms_per_rad} (allowed: 0-100 N m s/rad)")
+        rng = PROBLEM["ankle_range_deg"]
+        if not (rng.contains(lo) and rng.contains(hi) and lo <= hi):
+            raise ValueError(f"ankle_range_deg: {self.ankle_range_deg} (allowed: {num_text(rng.lo)} <= low <= high "
+                             f"<= {num_text(rng.hi)} deg, inside the anatomical range)")
         condition_for(self).validate(self)
 
     @property

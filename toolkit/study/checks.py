@@ -1,5 +1,5 @@
-"""Checks of an experiment that config.py's schema cannot express, run by `validate` and `run` before any
-solve: the config file itself (a FIFO or device instead of a file, TOML nested too deeply) and requests the
+"""Checks of an experiment that the config schema (toolkit/study/config) cannot express, run by `validate` and
+`run` before any solve: the config file itself (a FIFO or device instead of a file, TOML nested too deeply) and requests the
 rider cannot perform on the fit (a fixed ankle angle or prescribed sole profile that puts a joint out of range
 or the pedal out of reach, so every such point would end as Infeasible_Request)."""
 from __future__ import annotations

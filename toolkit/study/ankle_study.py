@@ -28,6 +28,7 @@ from .heel_study import best_of_starts, start_spread
 
 NAME = "ankle_constraint"
 MAIN = "study_ankle_constraint"
+MESH = "study_ankle_constraint_mesh80"
 WIDTH_PREFIX = "range_limited_w"
 STIFF_PREFIX = "braced_k"
 MUSCLES = ("GMAX", "VAS")
@@ -37,6 +38,8 @@ VARIANTS = (
     Variant("study_ankle_constraint.toml", "ankle constraint sweeps, free to fixed",
             quick=("solver.multistart=1", "intensity.values=[120]", "conditions.ankle_range_width_deg=[40, 0]",
                    "conditions.brace_stiffness_Nm_per_rad=[100, 100000]")),
+    Variant("study_ankle_constraint_mesh80.toml", "SENSITIVITY: range-limited chain at 80 nodes (stiff-stop mesh check)",
+            quick=("intensity.values=[120]", "conditions.ankle_range_width_deg=[20]")),
 )
 
 
@@ -181,6 +184,8 @@ def solve_constraint(points: Sequence[Point], solver, progress=None, exp=None) -
         for kind in SWEEPS:
             chain = sorted((p for p in gpts if p.spec.condition == kind),
                            key=lambda p: sweep_x(p.condition_label)[1], reverse=(kind == "range_limited"))
+            if not chain:
+                continue
             multi = multistart_positions(len(chain))
             guess = free if free.success else None
             specs, got = [], []

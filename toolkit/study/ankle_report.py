@@ -71,18 +71,30 @@ JJE = (("jje_hip_power_change_pct", "hip_power_W"), ("jje_knee_power_change_pct"
        ("jje_knee_extension_velocity_change_pct", "knee_ext_velocity_deg_s"))
 
 
-def _jje_why(free: dict, end: dict) -> str:
+def _jje_why(free: dict, end: dict, key: str) -> str:
     p = {j: (free[f"{j}_power_W"], end[f"{j}_power_W"]) for j in JOINTS}
     tot = (sum(a for a, _ in p.values()), sum(b for _, b in p.values()))
+    unknown = ("the study's cadence, fixed angle and subjects' technique are not known (the model's are assumed)")
+    if key.endswith("velocity_deg_s"):
+        ex = (free["ankle_excursion_deg"], end["ankle_excursion_deg"])
+        return (f"the ankle's excursion goes {ex[0]:.0f} -> {ex[1]:.0f} deg, so the leg becomes a one-degree-of-"
+                f"freedom linkage whose joint velocities the crank sets (knee range {free['knee_excursion_deg']:.0f} -> "
+                f"{end['knee_excursion_deg']:.0f} deg, hip range {free['hip_excursion_deg']:.0f} -> "
+                f"{end['hip_excursion_deg']:.0f} deg)"
+                + ("; with the foot held the knee sweeps a larger range in the same time"
+                   if end["knee_excursion_deg"] > free["knee_excursion_deg"] else "") + f"; {unknown}")
+    up = [j for j in ("hip", "knee") if p[j][1] > p[j][0]]
     return ("mean positive power, both legs: " + ", ".join(f"{j} {a:.0f} -> {b:.0f} W" for j, (a, b) in p.items())
-            + f" (total {tot[0]:.0f} -> {tot[1]:.0f} W); the ankle's positive work is taken over by the hip and the "
-            "knee together; the study's cadence, fixed angle and subjects' technique are not known, and why the "
-            "optimum shares it this way is not established")
+            + f" (total {tot[0]:.0f} -> {tot[1]:.0f} W); the ankle's positive work is taken over by "
+            + (" and ".join(up) if up else "neither hip nor knee") + f"; {unknown}; why the optimum shares it this "
+            "way is not established")
 
 
 def _jje_values(data: StudyData) -> list[C.ModelValue]:
     free = _at(data, JJE_POWER_W, "free")
-    ends = [(r, lab) for r, lab in ((_at(data, JJE_POWER_W, "fixed"), "fixed ankle (-15 deg) vs free, 250 W, 90 rpm"),
+    fx = _at(data, JJE_POWER_W, "fixed")
+    q0 = f"{fx.sol.spec.fixed_ankle_deg:g} deg" if fx is not None else "?"
+    ends = [(r, lab) for r, lab in ((fx, f"fixed ankle ({q0}) vs free, 250 W, 90 rpm"),
                                     (_stiffest(data, JJE_POWER_W), "stiffest brace vs free, 250 W, 90 rpm"))]
     out = []
     for r, lab in ends:
@@ -94,7 +106,7 @@ def _jje_values(data: StudyData) -> list[C.ModelValue]:
                 continue
             a, b = _metrics(free)[key], _metrics(r)[key]
             out.append(C.ModelValue(NAME, q, lab, C.relative_change_pct(a, b), detail=f"{key}: {a:.1f} -> {b:.1f}",
-                                    why=_jje_why(_metrics(free), _metrics(r)),
+                                    why=_jje_why(_metrics(free), _metrics(r), key),
                                     headline=r.labels.get("condition") == "fixed"))
     return out
 
@@ -337,14 +349,17 @@ def evaluate(data: StudyData) -> Evaluation:
     infeasible = [f for f in data.failures if f.status == "Infeasible_Request" and f.experiment == MAIN]
     notes = [
         "Range-limited points: the range is a width centred on the free ankle's mean angle at the same power "
-        "(orthosis stops of 1e5 N m/rad outside it). Braced points: spring about -15 deg (the fixed condition's "
-        "angle), no damping. x in the table: width (deg) or stiffness (N m/rad).",
+        "(orthosis stops of 1e5 N m/rad outside it). Braced points: spring about the fixed condition's angle ("
+        "the experiment file's brace_neutral_deg = fixed_ankle_deg), no damping. x in the table: width (deg) or stiffness (N m/rad).",
         f"Infeasible points ({len(infeasible)}): reported with the feasibility message, never as results"
         + (": " + "; ".join(f"{f.labels.get('condition_label')} at {float(f.labels.get('power_W')):g} W" for f in
-                            infeasible) if infeasible else "") + ". A zero or very narrow range around the free mean "
-        "(about -7 deg) cannot reach the bottom of the cycle with the default fit (the saddle height assumes the "
-        "ankle at -15 deg at BDC), so the range chain ends at its narrowest feasible width, not at `fixed` (-15 "
-        "deg); the brace chain meets `fixed`.",
+                            infeasible) if infeasible else "") + ". " + ((
+            "A zero or very narrow range around the free mean (" + ", ".join(
+                f"{_metrics(r)['ankle_mean_deg']:.1f} deg at {pw:g} W" for pw in powers(data)
+                for r in (_at(data, pw, "free"),) if r is not None)
+            + ") may not reach the bottom of the cycle with the default fit (its saddle height assumes the ankle at "
+            "-15 deg at BDC); where it does not, the range chain ends at its narrowest feasible width, not at "
+            "`fixed`; the brace chain meets `fixed`.") if infeasible else ""),
         "Chains are solved free -> fixed, each point warm-started from its neighbour; the first, middle and last "
         "point of each chain, free and fixed also from cold starts (stiff devices reached by continuation in the "
         "stiffness from each start). The spread column is the largest max - min of a share over the starts within "
@@ -363,7 +378,7 @@ def evaluate(data: StudyData) -> Evaluation:
         "stores and returns energy, so its net work is ~0; the fixed ankle's orthosis does no work (the ankle "
         "does not move).",
         "Japanese 250 W study: its cadence, fixed angle and subjects are not given in shared/reference/studies.md; "
-        "the model uses 90 rpm and -15 deg. The study's changes were not significant; the rows compare the "
+        "the model uses 90 rpm and the fixed angle of the experiment file. The study's changes were not significant; the rows compare the "
         "direction (criteria fixed in published.csv before comparing, margin 1 %).",
     ]
     fr, fx = _at(data, JJE_POWER_W, "free"), _at(data, JJE_POWER_W, "fixed")
@@ -468,7 +483,7 @@ def sweep_figure(data: StudyData, kind: str):
             ax.set_xlabel(KIND_TEXT[kind] + ", log scale (0 at 1)", fontsize="x-small")
         ax.legend(fontsize=5, ncol=1, framealpha=0.6)
     fig.suptitle(("Range-limited ankle (stops around the free mean angle)" if kind == "range_limited" else
-                  "Braced ankle (spring about -15 deg)") + ", 90 rpm: solid/filled 120 W, dashed/open 250 W; "
+                  "Braced ankle (spring about the fixed angle)") + ", 90 rpm: solid/filled 120 W, dashed/open 250 W; "
                  "squares: free, diamonds: fixed; red x near the axis: infeasible (lower 120 W, upper 250 W)"
                  + ("; faint: SENSITIVITY 80 nodes" if kind == "range_limited" else ""), fontsize="small")
     return fig

@@ -239,6 +239,11 @@ def _verdict(tally: dict, exc: dict) -> str:
                 "falls) holds " + ("everywhere" if knee_all else f"at {k[0]} of {k[1]} points")
                 + ": the ankle's lost work goes to the hip and, at most points, to the knee as well (knee power "
                 f"falls at only {tally['knee_power_down'][0]} of {tally['knee_power_down'][1]} points)."))
+    flagged = {e.split(" (")[0] for e in exc["overridden"] + exc["not_passive"]}
+    if exc["hip_not_up"] and all(n in flagged for n in exc["hip_not_up"]):
+        text += (f" The hip's exception{'s' if len(exc['hip_not_up']) > 1 else ''} ({'; '.join(exc['hip_not_up'])}) "
+                 f"{'are' if len(exc['hip_not_up']) > 1 else 'is'} where the stops yield or do net work on the mesh "
+                 "(see the notes): a range the leg can barely reach, held by the stops rather than the muscles.")
     return text
 
 

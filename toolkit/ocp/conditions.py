@@ -17,48 +17,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
 from ..model.leg import joint_ranges_rad
+from .bounds import BOUNDS, Bounds  # noqa: F401 (re-exported)
+from .fourier import fourier_eval, fourier_fit
 from .heel_drop import sole_upper_bound
-
-# feasibility.py and transcription.py import this module (for BOUNDS and condition_for), so their helpers are
-# imported inside the methods that use them, and their types only for annotations.
-if TYPE_CHECKING:
-    from ..model.leg import Setup
-    from .feasibility import Feasibility
-    from .problem import ProblemSpec
-    from .solution import Solution
-    from .transcription import Transcription
+from .scan import SCAN_STEP_DEG, Feasibility, _binding_limits, _in_range, _poses, largest_heel_drop_deg
 
 SOLE_MODES = ("free", "fixed", "prescribed")  # transcription modes (the sole angle's role in the NLP)
 CONTINUATION_START_NMRAD = 1e3  # softest device stiffness of a continuation (N m/rad)
-
-
-@dataclass(frozen=True)
-class Bounds:
-    """Box bounds of the NLP variables (order-one scaled, see transcription.py), the same for every condition
-    (a condition narrows the sole angle through `sole_upper_bound`). Generous: they keep IPOPT out of meaningless
-    regions (a sole pointing up, a stalled or runaway crank) rather than model a limit."""
-
-    sole_angle_deg: tuple[float, float] = (-60.0, 80.0)   # sole angle to the horizontal, toe-down +
-    sole_rate: tuple[float, float] = (-5.0, 5.0)           # d(phi)/d(theta), rad per rad of crank
-    sole_accel: tuple[float, float] = (-50.0, 50.0)        # d2(phi)/d(theta)2 (the sole control)
-    activation: tuple[float, float] = (0.01, 1.0)          # the lower end is ProblemSpec.activation_floor's default
-    tendon_force: tuple[float, float] = (0.0, 3.0)         # normalized tendon force (compliant tendon)
-    tendon_force_rate: tuple[float, float] = (-50.0, 50.0)  # its scaled rate control (x DFT_SCALE)
-    crank_speed_sq: tuple[float, float] = (0.25, 4.0)      # (omega / mean omega)^2: half to twice the mean speed
-    crank_accel: tuple[float, float] = (-10.0, 10.0)       # crank acceleration / mean omega^2 (inertial load)
-    ankle_range_deg: tuple[float, float] = (-40.0, 30.0)   # anatomical range a device's range is clipped to
-
-    @property
-    def sole_angle_rad(self) -> tuple[float, float]:
-        return float(np.radians(self.sole_angle_deg[0])), float(np.radians(self.sole_angle_deg[1]))
-
-
-BOUNDS = Bounds()
 
 _REGISTRY: dict[str, type["AnkleCondition"]] = {}
 
@@ -157,7 +127,6 @@ class AnkleCondition:
     # --- geometric feasibility -----------------------------------------------------------------------------
     def check(self, tr: Transcription, setup: Setup, spec: ProblemSpec) -> Feasibility:
         """Is the request geometrically possible for this rider and fit? (Explains itself when not.)"""
-        from .feasibility import Feasibility
         return Feasibility(True)
 
 
@@ -174,7 +143,6 @@ class _Driven(AnkleCondition, register=False):
         raise NotImplementedError
 
     def check(self, tr: Transcription, setup: Setup, spec: ProblemSpec) -> Feasibility:
-        from .feasibility import Feasibility, _in_range, _poses
         lim, names = joint_ranges_rad(), ("hip", "knee", "ankle")
         q = _poses(tr.model, tr.theta, self.sole_angles(tr, setup, spec), setup.leg_params)
         bad = ~_in_range(q, lim)
@@ -218,7 +186,6 @@ class HeelDrop(AnkleCondition):
     def check(self, tr: Transcription, setup: Setup, spec: ProblemSpec) -> Feasibility:
         """The drop must be reachable at every constrained node; else the largest feasible drop and the joint
         limits that bind it."""
-        from .feasibility import Feasibility, _binding_limits, largest_heel_drop_deg
         ub = self.sole_upper_bound(tr.theta, spec)
         idx = np.where(np.isfinite(ub))[0]
         if len(idx) == 0:
@@ -248,12 +215,10 @@ class Prescribed(_Driven):
 
     def sole_profile_coefficients(self, spec: ProblemSpec) -> np.ndarray:
         """Least-squares Fourier coefficients of the samples (degrees over 0-360)."""
-        from .transcription import fourier_fit
         samples = np.array(spec.prescribed_sole_deg, dtype=float)
         return fourier_fit(np.radians(samples[:, 0]), np.radians(samples[:, 1]))
 
     def sole_angles(self, tr: Transcription, setup: Setup, spec: ProblemSpec) -> np.ndarray:
-        from .transcription import fourier_eval
         c = self.sole_profile_coefficients(spec)
         return np.array([float(fourier_eval(t, c)[0]) for t in tr.theta])
 
@@ -293,7 +258,6 @@ class RangeLimited(_Device):
 
     def check(self, tr: Transcription, setup: Setup, spec: ProblemSpec) -> Feasibility:
         """Some ankle angle in the range must reach the pedal, with the other joints in range, at every node."""
-        from .feasibility import SCAN_STEP_DEG, Feasibility, _in_range, _poses
         model, lim = tr.model, joint_ranges_rad()
         lo, hi = spec.ankle_range_deg
         rng = lim.copy()

@@ -29,11 +29,12 @@ from ..model.leg import LegModel, joint_ranges_rad
 from ..model import energetics
 from ..model.muscles import MUSCLE_NAMES, activation_rate, active_force_length
 from .assembly import Coupling, SeparableNLP
-from .conditions import BOUNDS, condition_for
+from .bounds import BOUNDS
+from .conditions import condition_for
+from .fourier import FOURIER_ORDER, fourier_eval, fourier_fit  # noqa: F401 (re-exported)
 from .problem import ProblemSpec
 
 NM = len(MUSCLE_NAMES)
-FOURIER_ORDER = 6
 TORQUE_SCALE = 10.0  # N m; scales the sole-angle equation of motion
 SMOOTHNESS_FACTOR = 30.0  # excitation-change penalty = this x excitation_rate_weight (damps trapezoid sawtooth)
 DFT_SCALE = 10.0  # 1/s; tendon-force rate control = DFT_SCALE x variable (order one)
@@ -64,30 +65,6 @@ class ParLayout:
         for name, val in values.items():
             out[self.slices[name]] = np.atleast_1d(np.asarray(val, dtype=float))
         return out
-
-
-def fourier_eval(theta, c):
-    """Sole angle and its first two theta-derivatives from Fourier coefficients c = [c0, a1, b1, ..., aK, bK]."""
-    phi, d1, d2 = c[0], 0, 0
-    for j in range(1, FOURIER_ORDER + 1):
-        a, b = c[2 * j - 1], c[2 * j]
-        cj, sj = ca.cos(j * theta), ca.sin(j * theta)
-        phi = phi + a * cj + b * sj
-        d1 = d1 + j * (-a * sj + b * cj)
-        d2 = d2 - j * j * (a * cj + b * sj)
-    return phi, d1, d2
-
-
-def fourier_fit(theta_rad: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Least-squares Fourier coefficients (order FOURIER_ORDER, truncated to what the samples support)."""
-    order = min(FOURIER_ORDER, (len(theta_rad) - 1) // 2)
-    cols = [np.ones_like(theta_rad)]
-    for j in range(1, order + 1):
-        cols += [np.cos(j * theta_rad), np.sin(j * theta_rad)]
-    coef, *_ = np.linalg.lstsq(np.column_stack(cols), values, rcond=None)
-    out = np.zeros(2 * FOURIER_ORDER + 1)
-    out[: len(coef)] = coef
-    return out
 
 
 @dataclass

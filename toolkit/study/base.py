@@ -123,6 +123,7 @@ class StudyData:
     warnings: list[str]
     extras: dict
     experiments: list[Experiment]
+    out: str = ""  # the output directory the data was read from (a study may put another study's file in context)
 
     def find(self, experiment: str | None = None, **labels) -> list[Record]:
         return [r for r in self.records if (experiment is None or r.experiment == experiment)

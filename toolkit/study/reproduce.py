@@ -42,7 +42,7 @@ from . import comparison as C
 from .base import (FIG_DPI, Evaluation, FailureRec, Record, StudyData, StudyDef, Variant, _angle_at, _f, _match,
                    _save, action_shares_pct, experiments_dir, hip_flexion_mean_deg, knee_at_bdc_deg, max_activation,
                    mean_positive_power_W, peak_action_power_W, shares_pct)
-from . import heel_report
+from . import ankle_report, heel_report
 from .config import ConfigError, Experiment, Point, load_experiment
 
 __all__ = [
@@ -225,7 +225,7 @@ def load_study_data(name: str, out: str | os.PathLike = "results") -> StudyData:
                                        fr.stats.message, None if drop is None else float(drop)))
     extras_path = sdir / "extras.json"
     extras = json.loads(extras_path.read_text(encoding="utf-8")) if extras_path.exists() else {}
-    return StudyData(name, records, failures, warnings, extras, exps)
+    return StudyData(name, records, failures, warnings, extras, exps, str(out))
 
 
 def study_rows(data: StudyData, published=None) -> list[C.ComparisonRow]:
@@ -991,6 +991,7 @@ STUDIES: dict[str, StudyDef] = {s.name: s for s in (
         select_doc="120 W at 60 rpm (Ericson) and every power >= 250 W at 90 rpm (Elmer); the other cadence-power "
                    "combinations of the file's sweep are not solved",
         figures=_classic_figures),
+    ankle_report.study_def(),
 )}
 STUDY_NAMES = tuple(STUDIES)
 

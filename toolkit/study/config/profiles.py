@@ -2,38 +2,12 @@
 experiment files (its problems are reported with the packaged file's path as FILE)."""
 from __future__ import annotations
 
-import tomllib
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 from ...model.anthropometry import Rider
 from .errors import ConfigError, Report, _typename
 
-PROFILES_PACKAGE = "toolkit.study.data"
-PROFILES_FILE = "riders.toml"
-
-
-@lru_cache(maxsize=1)
-def _profiles_raw() -> tuple[dict[str, Any] | None, str]:
-    """(parsed riders.toml or None, error text)."""
-    try:
-        text = resources.files(PROFILES_PACKAGE).joinpath(PROFILES_FILE).read_text(encoding="utf-8")
-        return tomllib.loads(text), ""
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-        return None, str(e)
-
-
-def profile_names() -> tuple[str, ...]:
-    raw, _ = _profiles_raw()
-    return tuple(k for k, v in (raw or {}).items() if isinstance(v, dict))
-
-
-def _profiles_file_label() -> str:
-    try:
-        return str(resources.files(PROFILES_PACKAGE).joinpath(PROFILES_FILE))
-    except Exception:  # pragma: no cover - packaging problem
-        return f"{PROFILES_PACKAGE}/{PROFILES_FILE}"
+from .profile_file import PROFILES_FILE, PROFILES_PACKAGE, _profiles_file_label, _profiles_raw, profile_names  # noqa: F401
 
 
 def load_profiles(rep_problems: list[str] | None = None) -> dict[str, dict[str, Any]]:

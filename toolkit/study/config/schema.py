@@ -531,7 +531,7 @@ def section_of(name: str, model: type[_Table], array: bool = False) -> Section:
         info = fields[n]
         spec = field_spec(info)
         if n == "profile":  # the profile names are data (riders.toml), not code
-            from .profiles import profile_names
+            from .profile_file import profile_names
             spec = Spec(spec.kind, choices=profile_names(), default_text=spec.default_text)
         keys.append(Key(n, spec, info.default, info.description or ""))
     return Section(name, _doc(model), tuple(keys), model, array)

@@ -1,0 +1,213 @@
+"""The constrained ankle as a continuum (issue 16): from the free ankle to an immobilized one, through orthosis
+stops of shrinking range (`range_limited`, a width around the rider's own free-ankle mean angle) and an orthosis
+spring of growing stiffness (`braced`, neutral at the fixed condition's angle, so its stiff end meets `fixed`).
+
+Experiment: experiments/study_ankle_constraint.toml (every constant: widths, stiffnesses, work rates, starts).
+Solve loop (`solve_constraint`): per rider, fit, work rate and cadence, `free` and `fixed` from several starts;
+each sweep a chain from free to fixed (widths descending, stiffnesses ascending), every point warm-started from
+its neighbour; the first, middle and last point of each chain also from `solver.multistart` cold starts (a stiff
+device cold start is reached by continuation in the stiffness from that start). The spread of the shares over
+starts within 0.5 % of the best cost goes to extras.json. Metrics (`point_metrics`) and the page
+(`ankle_report`) use the stored files only.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..analysis.engagement import activation_integral_s, fibre_positive_work_J
+from ..analysis.power import cycle_summary, external_moment_work
+from ..model.leg import JOINTS
+from ..ocp.problem import ProblemSpec
+from .base import Variant
+from .config import Point
+from .heel_study import best_of_starts, start_spread
+
+NAME = "ankle_constraint"
+MAIN = "study_ankle_constraint"
+MESH = "study_ankle_constraint_mesh80"
+WIDTH_PREFIX = "range_limited_w"
+STIFF_PREFIX = "braced_k"
+MUSCLES = ("GMAX", "VAS")
+SWEEPS = ("range_limited", "braced")
+
+VARIANTS = (
+    Variant("study_ankle_constraint.toml", "ankle constraint sweeps, free to fixed",
+            quick=("solver.multistart=1", "intensity.values=[120]", "conditions.ankle_range_width_deg=[40, 0]",
+                   "conditions.brace_stiffness_Nm_per_rad=[100, 100000]")),
+    Variant("study_ankle_constraint_mesh80.toml", "SENSITIVITY: range-limited chain at 80 nodes (stiff-stop mesh check)",
+            quick=("intensity.values=[120]", "conditions.ankle_range_width_deg=[20]")),
+)
+
+
+def sweep_x(label: str) -> tuple[str, float] | None:
+    """(sweep kind, x) of a condition label: 'range_limited_w20' -> ('range_limited', 20.0), 'braced_k300' ->
+    ('braced', 300.0); None for other conditions."""
+    if label.startswith(WIDTH_PREFIX):
+        return "range_limited", float(label[len(WIDTH_PREFIX):])
+    if label.startswith(STIFF_PREFIX):
+        return "braced", float(label[len(STIFF_PREFIX):])
+    return None
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Metrics of one solution
+# ----------------------------------------------------------------------------------------------------------
+
+def point_metrics(sol) -> dict[str, float]:
+    """Everything the page plots and tabulates for one solution: joint shares (% of positive joint work), mean
+    positive joint power (W, both legs), GMAX and VAS activation integral (s) and fibre positive work (J, one
+    leg), the range (max - min) of each joint angle (deg), peak hip and knee extension angular velocity (deg/s),
+    the device's positive and negative work (J per cycle, one leg: `external_moment_work`) and peak moment (N m),
+    how far the ankle leaves a range-limited range (deg: the stops yield), and the cost."""
+    cs = cycle_summary(sol)
+    q = np.degrees(np.asarray(sol["q"]))
+    qd = np.degrees(np.asarray(sol["qdot"]))
+    dev = external_moment_work(sol)
+    m: dict[str, float] = {}
+    for k, j in enumerate(JOINTS):
+        m[f"{j}_share_pct"] = 100.0 * cs.joint_work_share[j]
+        m[f"{j}_power_W"] = 2.0 * cs.positive_work_J[j] / sol.period_s
+        m[f"{j}_excursion_deg"] = float(np.ptp(q[k]))
+    for mu in MUSCLES:
+        m[f"{mu}_activation_integral_s"] = activation_integral_s(sol, mu)
+        m[f"{mu}_fibre_work_J"] = fibre_positive_work_J(sol, mu)
+    m["hip_ext_velocity_deg_s"] = float(np.max(-qd[0]))
+    m["knee_ext_velocity_deg_s"] = float(np.max(-qd[1]))
+    m["device_positive_J"] = dev["positive_J"]
+    m["device_negative_J"] = dev["negative_J"]
+    m["device_net_J"] = dev["net_J"]
+    m["device_peak_moment_Nm"] = float(np.max(np.abs(sol["orthosis_moment"])))
+    lo, hi = sol.spec.ankle_range_deg
+    m["outside_range_deg"] = (max(0.0, lo - float(q[2].min()), float(q[2].max()) - hi)
+                              if sol.spec.condition == "range_limited" else 0.0)
+    m["ankle_mean_deg"] = float(np.sum(q[2] * sol.node_dt) / np.sum(sol.node_dt))
+    m["cost"] = float(sol.stats.objective)
+    return m
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Solving
+# ----------------------------------------------------------------------------------------------------------
+
+class _StartSolver:
+    """A PedalingSolver whose cold start `start=i` of a stiff device is reached by continuation in the device
+    stiffness from that start (the solver's own continuation always begins from start 0)."""
+
+    def __init__(self, solver):
+        self._s = solver
+
+    def __getattr__(self, name):
+        return getattr(self._s, name)
+
+    def solve(self, setup, spec: ProblemSpec, guess=None, start: int | None = None):
+        from ..ocp.solve import CONTINUATION_START_NMRAD, stiff_device
+
+        if guess is not None or start is None or not stiff_device(spec):
+            return self._s.solve(setup, spec, guess=guess, start=start)
+        key = "ankle_stop_stiffness_Nm_per_rad" if spec.condition == "range_limited" else "brace_stiffness_Nm_per_rad"
+        one = replace(spec, solver=replace(spec.solver, multistart=1))
+        k, step = CONTINUATION_START_NMRAD, None
+        step = self._s.solve(setup, replace(one, **{key: k}), start=start)
+        while step.success and k * 10 < getattr(spec, key):
+            k *= 10
+            step = self._s.solve(setup, replace(one, **{key: k}), guess=step)
+        if not step.success:
+            return step if step.stats.status == "Infeasible_Request" else self._s.solve(setup, spec, start=start)
+        return self._s.solve(setup, spec, guess=step)
+
+
+def multistart_positions(n: int) -> set[int]:
+    """The chain positions solved from several starts: the first, the middle and the last."""
+    return {0, n // 2, n - 1} if n else set()
+
+
+def _better(sol, solver, setup, spec: ProblemSpec, neighbour):
+    """The backward pass of a chain: `sol` or the solve warm-started from its stiffer/narrower neighbour,
+    whichever has the lower cost (a chain can settle in a worse basin going one way); the loser is kept among the
+    starts (for the spread over starts)."""
+    if not neighbour.success or sol.stats.status == "Infeasible_Request":
+        return sol
+    cand = solver.solve(setup, spec, guess=neighbour)
+    if not cand.success:
+        return sol
+    if not sol.success:
+        return cand
+    n = sol.stats.starts + 1
+    if cand.stats.objective < sol.stats.objective:
+        return replace(cand, stats=replace(cand.stats, starts=n),
+                       start_solutions=[replace(sol, start_solutions=[]), *sol.start_solutions])
+    return replace(sol, stats=replace(sol.stats, starts=n), start_solutions=[*sol.start_solutions, cand])
+
+
+def solve_constraint(points: Sequence[Point], solver, progress=None, exp=None) -> tuple[dict[str, Any], dict]:
+    """Solve the sweep: per (rider, fit, power, cadence) the free and fixed ends from several starts, then each
+    constraint kind as a chain from free to fixed, warm-started from the neighbour (several starts at the chain's
+    ends and middle), then back from fixed to free, each point also warm-started from its constrained neighbour
+(the lower cost is kept). Returns (key -> Solution, {"multistart": {experiment/key: spread}, "chains": [...]})."""
+    from ..model.leg import make_setup
+    from ..ocp.solve import with_reference
+
+    ss = _StartSolver(solver)
+    ename = exp.name if exp is not None else "?"
+    groups: dict[tuple, list[Point]] = {}
+    for p in points:
+        groups.setdefault((repr(p.rider), p.fit_name, repr(p.fit), p.spec.power_W, p.spec.cadence_rpm), []).append(p)
+    sols: dict[str, Any] = {}
+    spread: dict[str, dict] = {}
+    chains: list[dict] = []
+    done = 0
+
+    def record(p, sol):
+        nonlocal done
+        sols[p.key] = sol
+        if sol.success and sol.stats.starts > 1:
+            spread[f"{ename}/{p.key}"] = start_spread(sol)
+        done += 1
+        if progress is not None:
+            progress(done, len(points), p, sol)
+
+    for gpts in groups.values():
+        su = make_setup(solver.model, gpts[0].rider, gpts[0].fit)
+        by = {p.spec.condition: p for p in gpts if p.spec.condition in ("free", "fixed")}
+        free = None
+        if "free" in by:
+            free = best_of_starts(ss, su, by["free"].spec)
+            record(by["free"], free)
+        else:  # the free reference is needed for the widths and the chains' first guess
+            free = best_of_starts(ss, su, replace(gpts[0].spec, condition="free"))
+        if "fixed" in by:
+            record(by["fixed"], best_of_starts(ss, su, by["fixed"].spec))
+        for kind in SWEEPS:
+            chain = sorted((p for p in gpts if p.spec.condition == kind),
+                           key=lambda p: sweep_x(p.condition_label)[1], reverse=(kind == "range_limited"))
+            if not chain:
+                continue
+            multi = multistart_positions(len(chain))
+            guess = free if free.success else None
+            specs, got = [], []
+            for i, p in enumerate(chain):  # forward: free -> fixed
+                spec = p.spec
+                if kind == "range_limited" and spec.ankle_range_width_deg is not None and free.success:
+                    spec = with_reference(spec, free)
+                specs.append(spec)
+                if i in multi:
+                    sol = best_of_starts(ss, su, spec, guess=guess)
+                else:
+                    sol = ss.solve(su, spec, guess=guess) if guess is not None else ss.solve(su, spec, start=0)
+                    if not sol.success and sol.stats.status != "Infeasible_Request" and guess is not None:
+                        sol = best_of_starts(ss, su, spec)  # the warm start failed: cold starts instead
+                got.append(sol)
+                if sol.success:
+                    guess = sol
+            for i in range(len(chain) - 2, -1, -1):  # backward: fixed -> free, keep the lower cost
+                got[i] = _better(got[i], ss, su, specs[i], got[i + 1])
+            for p, sol in zip(chain, got):
+                record(p, sol)
+            chains.append({"experiment": ename, "kind": kind, "power_W": gpts[0].spec.power_W,
+                           "order": [p.condition_label for p in chain],
+                           "multistart": [chain[i].condition_label for i in sorted(multi)]})
+    return sols, {"multistart": spread, "chains": chains}

@@ -232,3 +232,13 @@ def test_model_changes_file_is_checked(tmp_path):
     bad.write_text('[[variant]]\nlabel = "x"\nreason = "r"\ncitation = "c"\nbogus = 1\n')
     with pytest.raises(ValueError, match=r"variant\[0\].*bogus"):
         load_model_changes(bad)
+
+
+def test_variant_file_rejects_unknown_top_level_keys(tmp_path):
+    from toolkit.check.variants import load_model_changes
+
+    bad = tmp_path / "changes.toml"
+    bad.write_text('power_W = 200.0\n\n[[variant]]\nlabel = "x"\nreason = "r"\ncitation = "c"\n')
+    with pytest.raises(ValueError, match="unknown top-level keys"):
+        load_model_changes(bad)
+    assert len(load_model_changes().conditions) == 2  # the packaged file: 200 W / 90 rpm and 120 W / 60 rpm

@@ -47,6 +47,10 @@ def load_model_changes(path: str | Path | None = None) -> ModelChanges:
         data = tomllib.loads(text)
     except (OSError, tomllib.TOMLDecodeError) as e:
         raise ValueError(f"{name}: {e}") from None
+    unknown = set(data) - {"variant", "condition"}
+    if unknown:
+        raise ValueError(f"{name}: unknown top-level keys {sorted(unknown)} (allowed: [[variant]] and [[condition]] "
+                         "tables)")
     variants = []
     for i, v in enumerate(data.get("variant", [])):
         where = f"{name}: variant[{i}]"

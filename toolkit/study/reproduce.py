@@ -44,6 +44,7 @@ from .base import (FIG_DPI, Evaluation, FailureRec, Record, StudyData, StudyDef,
                    mean_positive_power_W, peak_action_power_W, shares_pct)
 from . import ankle_report, heel_report
 from .config import ConfigError, Experiment, Point, load_experiment
+from .store import begin_result, result_of, store_batch
 
 __all__ = [
     "STUDIES", "STUDY_NAMES", "StudyDef", "Variant", "Record", "FailureRec", "StudyData", "solve_points",
@@ -107,28 +108,15 @@ def _load_variant(v: Variant, quick: bool) -> Experiment:
 
 
 def _write_h5(path: Path, exp: Experiment, points: Sequence[Point], sols: Mapping[str, Any], variant: str) -> None:
-    """Write a fresh result file atomically (built under a temporary name, then renamed over the old one)."""
-    from ..io.hdf5 import write_failure, write_solutions
-
+    """Write a fresh result file with `run`'s writer (toolkit.study.store: the resolved config as
+    `experiment_json`, then the points), built under a temporary name and renamed over the old one."""
     tmp = path.with_name(f".{path.name}.building")
     if tmp.exists():
         tmp.unlink()
     try:
-        items = []
-        for p in points:
-            sol = sols[p.key]
-            labels = dict(p.labels, experiment=exp.name, variant=variant)
-            if sol.success:
-                items.append((p.key, sol, labels))
-        write_solutions(tmp, items)
-        for p in points:
-            sol = sols[p.key]
-            if not sol.success:
-                write_failure(tmp, p.key, sol.stats, sol.spec, dict(p.labels, experiment=exp.name, variant=variant),
-                              setup=sol.setup)
-        if not tmp.exists():  # nothing at all: still leave a valid (empty) file
-            from ..io.hdf5 import _rewrite
-            _rewrite(tmp)
+        begin_result(tmp, exp)
+        store_batch(tmp, [result_of(p.key, sols[p.key]) for p in points], {p.key: p for p in points},
+                    labels={"experiment": exp.name, "variant": variant})
         os.replace(tmp, path)
     finally:
         if tmp.exists():

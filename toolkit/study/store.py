@@ -6,7 +6,7 @@
 - `store_batch(path, batch, points)` writes finished points (`PointResult`s): the successful ones together in
   one atomic append (`hdf5.write_solutions`; one by one if that fails for one of them, which is then recorded as
   a failure with status "Not_Stored"), then each failed one in /failures (`hdf5.write_failure`, never as a
-  result). Every write is atomic (toolkit.io.hdf5).
+  result; with the problem as the solver posed it when a solve was made, else the point's). Every write is atomic (toolkit.io.hdf5).
 - `stored_experiment(path)` rebuilds the Experiment from the config stored in a result file (via
   `load_experiment(name, data=...)`), so stored results are interpreted with the settings they were solved
   with, not with today's experiment files; None when the file has no stored config (older results).
@@ -17,12 +17,16 @@ import dataclasses
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+import warnings
+
 from ..io import hdf5
-from .config import Experiment, Point, load_experiment
+from .base import Variant, experiments_dir
+from .config import ConfigError, Experiment, Point, load_experiment
 from .config.build import CONDITION_PARAMETERS
 from .executors import PointResult
 
-__all__ = ["begin_result", "store_batch", "result_of", "stored_experiment", "loadable_config"]
+__all__ = ["begin_result", "store_batch", "result_of", "stored_experiment", "loadable_config", "stored_or_current",
+           "StoredConfigWarning"]
 
 
 def begin_result(path, experiment: Experiment) -> None:
@@ -64,9 +68,10 @@ def store_batch(path, batch: Sequence[PointResult], points: Mapping[str, Point],
             r.stats = dataclasses.replace(r.stats, success=False, status="Not_Stored",
                                           message=f"{type(e).__name__}: {e}")
     for r in batch:
-        if not r.ok:
-            setup = r.solution.setup if r.solution is not None else None
-            hdf5.write_failure(path, r.key, r.stats, points[r.key].spec, labels_of(r.key), setup)
+        if not r.ok:  # the problem as solved (e.g. with a heel drop's resolved reference profile) when there is one
+            sol = r.solution
+            hdf5.write_failure(path, r.key, r.stats, points[r.key].spec if sol is None else sol.spec,
+                               labels_of(r.key), None if sol is None else sol.setup)
     return list(batch)
 
 
@@ -108,3 +113,29 @@ def stored_experiment(path) -> Experiment | None:
     raw = loadable_config(stored)
     name = (raw.get("experiment") or {}).get("name") or Path(path).stem
     return load_experiment(name, data=raw)
+
+
+class StoredConfigWarning(UserWarning):
+    """A result file without its stored experiment config (older results): read with today's experiment file."""
+
+
+def stored_or_current(v: Variant, sdir: Path) -> tuple[Experiment, Path]:
+    """The experiment a variant's result file was solved with (its stored config), and the file. A file without
+    a stored config (older results), or one that no longer validates, falls back to today's experiment file,
+    with a StoredConfigWarning; a study not run yet (nothing stored) has only today's file."""
+    path = sdir / f"{Path(v.file).stem}.h5"
+    current = None
+    if not path.exists():  # an experiment named other than its file
+        current = load_experiment(experiments_dir() / v.file)
+        path = sdir / f"{current.name}.h5"
+    if path.exists():
+        why = "has no stored experiment config (older results)"
+        try:
+            exp = stored_experiment(path)
+        except ConfigError as e:
+            exp, why = None, f"has a stored experiment config that no longer validates ({e.problems[0]})"
+        if exp is not None:
+            return exp, path
+        warnings.warn(f"{path}: {why}: its points are interpreted with today's experiments/{v.file}",
+                      StoredConfigWarning, stacklevel=3)
+    return (current if current is not None else load_experiment(experiments_dir() / v.file)), path

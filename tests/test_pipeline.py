@@ -144,3 +144,26 @@ def test_heel_study_solves_each_point_through_solve_point(model, monkeypatch):
     assert [k for k, _, _ in seen] == [pts[0].key, pts[1].key]  # one free solve per fit and problem
     assert all(s is H.best_of_starts for _, _, s in seen)
     assert all(not s.success for s in sols.values()) and info["multistart"] == {}
+
+
+def test_ankle_study_solves_each_point_through_solve_point(model, monkeypatch):
+    from toolkit.study import ankle_study as A
+    from toolkit.study import executors
+
+    seen = []
+    real = executors.solve_point
+
+    def counting(task, guess=None, solver=None, starts=None):
+        seen.append(task.key)
+        return real(task, guess, solver=solver, starts=starts)
+
+    monkeypatch.setattr(executors, "solve_point", counting)
+    fake = FakeSolver(model)
+    fake.solve = lambda setup, spec, guess=None, start=None: fake._sol(spec, False)  # every solve fails
+    study = R.STUDIES["ankle_constraint"]
+    exp = R._load_variant(study.variants[0], quick=True)
+    pts = [p for p in exp.points() if study.select is None or study.select(p)]
+    sols, _ = A.solve_constraint(pts, fake, exp=exp)
+    assert set(sols) == {p.key for p in pts}
+    assert {p.key for p in pts} <= set(seen)  # every point's solve went through solve_point
+    assert not any(s.success for s in sols.values())

@@ -4,8 +4,8 @@ The unit of work is a *chain*: consecutive points of a sweep that differ in inte
 condition and cadence), solved in order, each warm-started from the last successful solution before it in the
 chain (`solve_chain`). A warm start that fails is retried once from the cold (kinematic) guess before the point
 is declared failed; with [solver] multistart > 1 every point is solved from its cold starts and the warm start,
-the best kept (`solve_point`, also used by `reproduce`). Workers never touch the result file: they hand back one `PointResult` per point and the
-parent process writes it (see toolkit.study.runner).
+the best kept (`solve_point`, also used by `reproduce`). Workers never touch the result file: they hand back
+one `PointResult` per point and the parent process writes it (see toolkit.study.runner).
 
 Executors (`make_executor(name, jobs, scheduler)`), all used as ``with ex: for r in ex.run(chains): ...`` (one
 result at a time) or ``for batch in ex.run_batches(chains)`` (every result ready at that moment, so the parent

@@ -18,7 +18,8 @@ The solve loop (`solve_heel`) solves each fit's free ankle once (several starts)
 profile of that fit's relative and shift drops; each heel drop is solved from the configured number of cold
 starts plus a warm start from the free solution, and the spread of the shares over the starts within 0.5 % of
 the best cost is stored in extras.json. Every solve goes through `run`'s per-point solve
-(`executors.solve_point`, with `best_of_starts` as its start strategy). Evaluation and tables (`heel_report`) use the stored files only.
+(`executors.solve_point`, with `best_of_starts` as its start strategy). Evaluation and tables (`heel_report`)
+use the stored files only.
 """
 from __future__ import annotations
 

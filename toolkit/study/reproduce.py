@@ -52,7 +52,8 @@ from .store import StoredConfigWarning, begin_result, result_of, stored_or_curre
 
 __all__ = [
     "STUDIES", "STUDY_NAMES", "StudyDef", "Variant", "Record", "FailureRec", "StudyData", "solve_points",
-    "reproduce_study", "reproduce_main", "load_study_data", "StoredConfigWarning", "study_rows", "render_study_markdown",
+    "reproduce_study", "reproduce_main", "load_study_data", "StoredConfigWarning", "study_rows",
+    "render_study_markdown",
     "render_readme", "experiments_dir",
 ]
 

@@ -6,7 +6,8 @@
 - `store_batch(path, batch, points)` writes finished points (`PointResult`s): the successful ones together in
   one atomic append (`hdf5.write_solutions`; one by one if that fails for one of them, which is then recorded as
   a failure with status "Not_Stored"), then each failed one in /failures (`hdf5.write_failure`, never as a
-  result; with the problem as the solver posed it when a solve was made, else the point's). Every write is atomic (toolkit.io.hdf5).
+  result; with the problem as the solver posed it when a solve was made, else the point's). Every write is
+  atomic (toolkit.io.hdf5).
 - `stored_experiment(path)` rebuilds the Experiment from the config stored in a result file (via
   `load_experiment(name, data=...)`), so stored results are interpreted with the settings they were solved
   with, not with today's experiment files; None when the file has no stored config (older results).

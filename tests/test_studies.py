@@ -210,6 +210,12 @@ def test_quick_reproduce_end_to_end(name, tmp_path, solver):
     assert info["points"] >= 1
     sdir = tmp_path / name
     assert list(sdir.glob("*.h5"))
+    # run's writer: the resolved (quick-overridden) config is stored as experiment_json, as `run` stores it
+    from toolkit.io.hdf5 import read_experiment
+    for v in R.STUDIES[name].variants:
+        exp = R._load_variant(v, quick=True)
+        assert read_experiment(sdir / f"{exp.name}.h5") == json.loads(json.dumps(exp.to_dict(), default=str))
+    assert not [p for p in sdir.iterdir() if p.name.startswith(".")]  # no temporaries or journals left
     md = (sdir / "comparison.md").read_text(encoding="utf-8")
     assert "## Model vs published" in md
     assert md == R.render_study_markdown(name, tmp_path)

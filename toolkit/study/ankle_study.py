@@ -120,6 +120,15 @@ class _StartSolver:
         return self._s.solve(setup, spec, guess=step)
 
 
+def _chain_step(solver, setup, spec: ProblemSpec, guess=None):
+    """A chain point between the multistart positions: warm-started from its neighbour (start 0 without one);
+    a failed warm start is retried from the cold starts (`best_of_starts`)."""
+    sol = solver.solve(setup, spec, guess=guess) if guess is not None else solver.solve(setup, spec, start=0)
+    if not sol.success and sol.stats.status != "Infeasible_Request" and guess is not None:
+        sol = best_of_starts(solver, setup, spec)  # the warm start failed: cold starts instead
+    return sol
+
+
 def multistart_positions(n: int) -> set[int]:
     """The chain positions solved from several starts: the first, the middle and the last."""
     return {0, n // 2, n - 1} if n else set()
@@ -148,10 +157,14 @@ def solve_constraint(points: Sequence[Point], solver, progress=None, exp=None) -
     constraint kind as a chain from free to fixed, warm-started from the neighbour (several starts at the chain's
     ends and middle), then back from fixed to free, each point also warm-started from its constrained neighbour
 (the lower cost is kept). Returns (key -> Solution, {"multistart": {experiment/key: spread}, "chains": [...]})."""
-    from ..model.leg import make_setup
     from ..ocp.solve import with_reference
+    from .executors import PointTask, point_setup, solve_point
 
     ss = _StartSolver(solver)
+
+    def solve_one(p, spec, guess=None, starts=best_of_starts):  # run's per-point solve, this study's starts
+        return solve_point(PointTask(p.key, p.rider, p.fit, spec), guess, solver=ss, starts=starts).as_solution(spec)
+
     ename = exp.name if exp is not None else "?"
     groups: dict[tuple, list[Point]] = {}
     for p in points:
@@ -171,16 +184,16 @@ def solve_constraint(points: Sequence[Point], solver, progress=None, exp=None) -
             progress(done, len(points), p, sol)
 
     for gpts in groups.values():
-        su = make_setup(solver.model, gpts[0].rider, gpts[0].fit)
+        su = point_setup(gpts[0].rider, gpts[0].fit, ss)
         by = {p.spec.condition: p for p in gpts if p.spec.condition in ("free", "fixed")}
         free = None
         if "free" in by:
-            free = best_of_starts(ss, su, by["free"].spec)
+            free = solve_one(by["free"], by["free"].spec)
             record(by["free"], free)
         else:  # the free reference is needed for the widths and the chains' first guess
-            free = best_of_starts(ss, su, replace(gpts[0].spec, condition="free"))
+            free = solve_one(gpts[0], replace(gpts[0].spec, condition="free"))
         if "fixed" in by:
-            record(by["fixed"], best_of_starts(ss, su, by["fixed"].spec))
+            record(by["fixed"], solve_one(by["fixed"], by["fixed"].spec))
         for kind in SWEEPS:
             chain = sorted((p for p in gpts if p.spec.condition == kind),
                            key=lambda p: sweep_x(p.condition_label)[1], reverse=(kind == "range_limited"))
@@ -194,12 +207,7 @@ def solve_constraint(points: Sequence[Point], solver, progress=None, exp=None) -
                 if kind == "range_limited" and spec.ankle_range_width_deg is not None and free.success:
                     spec = with_reference(spec, free)
                 specs.append(spec)
-                if i in multi:
-                    sol = best_of_starts(ss, su, spec, guess=guess)
-                else:
-                    sol = ss.solve(su, spec, guess=guess) if guess is not None else ss.solve(su, spec, start=0)
-                    if not sol.success and sol.stats.status != "Infeasible_Request" and guess is not None:
-                        sol = best_of_starts(ss, su, spec)  # the warm start failed: cold starts instead
+                sol = solve_one(p, spec, guess, best_of_starts if i in multi else _chain_step)
                 got.append(sol)
                 if sol.success:
                     guess = sol

@@ -3,8 +3,9 @@
 The unit of work is a *chain*: consecutive points of a sweep that differ in intensity only (same rider, fit,
 condition and cadence), solved in order, each warm-started from the last successful solution before it in the
 chain (`solve_chain`). A warm start that fails is retried once from the cold (kinematic) guess before the point
-is declared failed. Workers never touch the result file: they hand back one `PointResult` per point and the
-parent process writes it (see toolkit.study.runner).
+is declared failed; with [solver] multistart > 1 every point is solved from its cold starts and the warm start,
+the best kept (`solve_point`, also used by `reproduce`). Workers never touch the result file: they hand back
+one `PointResult` per point and the parent process writes it (see toolkit.study.runner).
 
 Executors (`make_executor(name, jobs, scheduler)`), all used as ``with ex: for r in ex.run(chains): ...`` (one
 result at a time) or ``for batch in ex.run_batches(chains)`` (every result ready at that moment, so the parent
@@ -43,9 +44,10 @@ import threading
 import time
 import traceback
 import uuid
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from ..model.anthropometry import Rider
 from ..model.bikefit import BikeFit
@@ -54,7 +56,7 @@ from ..ocp.solution import Solution, SolverStats
 
 __all__ = [
     "EXECUTORS", "DASK_MISSING", "ExecutorUnavailable", "PointTask", "ChainTask", "PointResult", "solve_chain",
-    "solve_point", "worker_solver", "LocalExecutor", "DaskExecutor", "make_executor", "dask_available",
+    "solve_point", "point_setup", "worker_solver", "LocalExecutor", "DaskExecutor", "make_executor", "dask_available",
 ]
 
 EXECUTORS = ("local", "dask")
@@ -98,7 +100,8 @@ class ChainTask:
 class PointResult:
     """The outcome of one point. solution: the solver's Solution (sealed when the solve failed), or None when
     no solve could be made (the rider does not fit the bike, an error). start: 'warm', 'cold', 'cold-retry'
-    (the warm start failed and the cold retry is the result) or 'none'. last_good: the solution the next point
+    (the warm start failed and the cold retry is the result), 'multistart' ([solver] multistart > 1: cold starts
+    and the warm start, the best) or 'none'. last_good: the solution the next point
     of the chain warm-starts from (this one if it succeeded, else the one before)."""
 
     key: str
@@ -116,6 +119,10 @@ class PointResult:
     @property
     def message(self) -> str:
         return self.stats.message or self.stats.status
+
+    def as_solution(self, spec: ProblemSpec) -> Solution:
+        """The solver's Solution, or a sealed stand-in (these stats, no arrays) when no solve could be made."""
+        return self.solution if self.solution is not None else Solution(spec, self.stats, {}, sealed=True)
 
 
 def _failure_stats(status: str, message: str) -> SolverStats:
@@ -140,36 +147,67 @@ def worker_solver():
     return solver
 
 
-def _worker_setup(rider: Rider, fit: BikeFit):
-    """The Setup of a rider on a fit, cached per thread (make_setup may raise FitError)."""
+_solver_setups: dict[int, tuple[Any, dict]] = {}  # id(solver) -> (weak reference to it, its setups)
+
+
+def _worker_setup(rider: Rider, fit: BikeFit, solver=None):
+    """The Setup of a rider on a fit, cached per thread (make_setup may raise FitError); with a given solver,
+    cached per solver instead."""
     from ..model.leg import make_setup
 
-    solver = worker_solver()
+    if solver is None:
+        solver = worker_solver()
+        setups = _local.setups
+    else:
+        entry = _solver_setups.get(id(solver))
+        if entry is None or entry[0]() is not solver:  # new, or a dead solver's id reused
+            entry = _solver_setups[id(solver)] = (weakref.ref(solver), {})
+        setups = entry[1]
     key = repr((rider, fit))
-    setups = _local.setups
     if key not in setups:
         setups[key] = make_setup(solver.model, rider, fit)
     return setups[key]
+
+
+def point_setup(rider: Rider, fit: BikeFit, solver=None):
+    """The Setup `solve_point` solves a rider on a fit with (cached per solver; may raise FitError)."""
+    return _worker_setup(rider, fit, solver)
 
 
 def _worker_name() -> str:
     return f"{os.uname().nodename if hasattr(os, 'uname') else 'host'}:{os.getpid()}"
 
 
-def solve_point(task: PointTask, guess: Solution | None = None) -> PointResult:
-    """Solve one point, warm-started from `guess` when given (cold retry if that fails). Never raises for a
-    failed solve, an unreachable fit or an error in the solver: those come back as failed PointResults."""
+def _from_starts(solver, setup, spec: ProblemSpec, guess: Solution | None) -> Solution:
+    return solver.solve_from_starts(setup, spec, guess)
+
+
+def solve_point(task: PointTask, guess: Solution | None = None, solver=None,
+                starts: Callable[[Any, Any, ProblemSpec, Solution | None], Solution] | None = None) -> PointResult:
+    """Solve one point: the one per-point solve of `run`'s workers and of `reproduce` (its default loop and the
+    heel-drop study's).
+
+    With [solver] multistart > 1: `solver.solve_from_starts` (the cold starts plus a warm start from `guess`,
+    the best of them); `starts(solver, setup, spec, guess)` replaces that strategy (a study's own, e.g.
+    heel_study.best_of_starts) and is then used whatever multistart is. Otherwise warm-started from `guess` when
+    given, with one cold retry if that fails; cold without a guess. solver: a PedalingSolver (default: this
+    thread's `worker_solver()`). Never raises for a failed solve, an unreachable fit or an error in the solver:
+    those come back as failed PointResults."""
     t0 = time.perf_counter()
     worker = _worker_name()
     try:
-        solver = worker_solver()
+        own = solver
+        solver = solver if solver is not None else worker_solver()
         try:
-            setup = _worker_setup(task.rider, task.fit)
+            setup = _worker_setup(task.rider, task.fit) if own is None else _worker_setup(task.rider, task.fit, own)
         except ValueError as e:  # FitError (saddle rule, reach) and the bike-fit checks
             return PointResult(task.key, _failure_stats("Fit_Error", str(e)), None, "none", worker,
                                time.perf_counter() - t0, guess)
         start = "cold"
-        if guess is not None:
+        if starts is not None or task.spec.solver.multistart > 1:  # cold starts included: no separate retry
+            sol = (starts or _from_starts)(solver, setup, task.spec, guess)
+            start = "multistart"
+        elif guess is not None:
             sol = solver.solve(setup, task.spec, guess=guess)
             start = "warm"
             if not sol.stats.success and sol.stats.status != "Infeasible_Request":

@@ -17,7 +17,9 @@ Points (experiment files, all 200 W, 90 rpm; registered in `reproduce.STUDIES`):
 The solve loop (`solve_heel`) solves each fit's free ankle once (several starts) and uses it as the reference
 profile of that fit's relative and shift drops; each heel drop is solved from the configured number of cold
 starts plus a warm start from the free solution, and the spread of the shares over the starts within 0.5 % of
-the best cost is stored in extras.json. Evaluation and tables (`heel_report`) use the stored files only.
+the best cost is stored in extras.json. Every solve goes through `run`'s per-point solve
+(`executors.solve_point`, with `best_of_starts` as its start strategy). Evaluation and tables (`heel_report`)
+use the stored files only.
 """
 from __future__ import annotations
 
@@ -167,30 +169,30 @@ def solve_heel(points: Sequence[Point], solver, progress=None, exp=None) -> tupl
     """Solve a heel-drop experiment's points: the free ankle once per fit (reused as the reference profile of
     the fit's relative and shift drops and as a warm start), every point from several starts. Returns
     (key -> Solution, info) with info = {"multistart": {experiment/key: spread}, "largest_feasible_drop": [...]}."""
-    from ..model.leg import make_setup
     from ..ocp.feasibility import largest_heel_drop_deg
     from ..ocp.heel_drop import sole_upper_bound
     from ..ocp.solve import with_reference
+    from .executors import PointTask, point_setup, solve_point
 
     ename = exp.name if exp is not None else "?"
-    setups: dict[str, Any] = {}
     frees: dict[str, Any] = {}
     sols: dict[str, Any] = {}
     spread: dict[str, dict] = {}
     reach: dict[str, dict] = {}
 
-    def setup_of(p):
-        k = repr((p.rider, p.fit))
-        if k not in setups:
-            setups[k] = make_setup(solver.model, p.rider, p.fit)
-        return setups[k]
+    def setup_of(p):  # the Setup solve_point uses (one cache per solver)
+        return point_setup(p.rider, p.fit, solver)
+
+    def solve_one(p, spec, guess=None):  # run's per-point solve, with this study's start strategy
+        return solve_point(PointTask(p.key, p.rider, p.fit, spec), guess, solver=solver,
+                           starts=best_of_starts).as_solution(spec)
 
     def free_of(p):
         k = repr((p.rider, p.fit, free_spec(p.spec)))
         if k not in frees:
             # cold starts, plus a warm start from the last free solution (another saddle) when there is one
             last = next((s for s in reversed(list(frees.values())) if s.success), None)
-            frees[k] = best_of_starts(solver, setup_of(p), free_spec(p.spec), guess=last)
+            frees[k] = solve_one(p, free_spec(p.spec), last)
         return frees[k]
 
     for i, p in enumerate(points):
@@ -201,7 +203,7 @@ def solve_heel(points: Sequence[Point], solver, progress=None, exp=None) -> tupl
             ref = free_of(p)
             if spec.heel_drop_mode != "absolute" and ref.success:
                 spec = with_reference(spec, ref)
-            sol = best_of_starts(solver, su, spec, guess=ref if ref.success else None)
+            sol = solve_one(p, spec, ref if ref.success else None)
             rk = repr((p.rider, p.fit, spec.heel_drop_mode, spec.heel_drop_window_deg))
             if rk not in reach and (spec.heel_drop_mode == "absolute" or ref.success):
                 tr, _, _ = solver._get(spec)
@@ -211,7 +213,7 @@ def solve_heel(points: Sequence[Point], solver, progress=None, exp=None) -> tupl
                              "largest_deg": round(float(largest_heel_drop_deg(solver.model, su, tr.theta[on], spec)),
                                                   2)}
         else:
-            sol = best_of_starts(solver, su, spec)
+            sol = solve_one(p, spec)
         sols[p.key] = sol
         if sol.success:
             spread[f"{ename}/{p.key}"] = start_spread(sol)

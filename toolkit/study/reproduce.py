@@ -3,17 +3,19 @@
 Each study is one question of shared/reference/studies.md with its experiment file(s) in experiments/
 (`study_*.toml`, validated by `load_experiment`). Reproducing a study
 
-1. solves its points (`solve_points`: serial, warm-started along intensity chains) and writes one HDF5 file per
-   experiment file, OUT/<study>/<experiment>.h5 (successful solves as points, failed or infeasible ones in
-   /failures, never as results);
+1. solves its points (`solve_points`: serial, warm-started along intensity chains, each point through `run`'s
+   per-point solve) and writes one HDF5 file per experiment file, OUT/<study>/<experiment>.h5, with `run`'s
+   writer (toolkit.study.store: the resolved config, successful solves as points, failed or infeasible ones
+   in /failures, never as results);
 2. reads those files back and computes the model's value of every published quantity (`StudyDef.evaluate`), so
    the tables are always a function of the stored data only;
 3. compares them with toolkit/study/data/published.csv (`toolkit.study.comparison`) and writes
    OUT/<study>/comparison.md, a comparison figure and a few model figures;
 4. rewrites OUT/README.md, the index with the headline table (`render_readme`).
 
-`render_study_markdown` and `render_readme` use only the HDF5 files, OUT/run_info.json (run times) and the
-experiment files, so `tests/test_studies.py` checks that the committed results/ are exactly what the committed
+`render_study_markdown` and `render_readme` use only the HDF5 files (with the experiment config stored in
+them; today's experiment files only for older files without one) and OUT/run_info.json (run times), so
+`tests/test_studies.py` checks that the committed results/ are exactly what the committed
 data give.
 
 Hypotheses are labelled as such; sensitivity variants (an alternative model setting, e.g. the classic study's
@@ -44,10 +46,14 @@ from .base import (FIG_DPI, Evaluation, FailureRec, Record, StudyData, StudyDef,
                    mean_positive_power_W, peak_action_power_W, shares_pct)
 from . import ankle_report, heel_report
 from .config import ConfigError, Experiment, Point, load_experiment
+from .executors import PointTask, solve_point
+from .runner import chain_key
+from .store import StoredConfigWarning, begin_result, result_of, stored_or_current, store_batch  # noqa: F401
 
 __all__ = [
     "STUDIES", "STUDY_NAMES", "StudyDef", "Variant", "Record", "FailureRec", "StudyData", "solve_points",
-    "reproduce_study", "reproduce_main", "load_study_data", "study_rows", "render_study_markdown",
+    "reproduce_study", "reproduce_main", "load_study_data", "StoredConfigWarning", "study_rows",
+    "render_study_markdown",
     "render_readme", "experiments_dir",
 ]
 
@@ -58,33 +64,22 @@ RUN_INFO = "run_info.json"
 # Solving
 # ----------------------------------------------------------------------------------------------------------
 
-def _setup_cache_key(p: Point) -> tuple:
-    return (p.rider.name, p.fit_name, repr(p.rider), repr(p.fit))
-
-
 def solve_points(points: Sequence[Point], solver, progress: Callable[[int, int, Point, Any], None] | None = None
                  ) -> dict[str, Any]:
-    """Solve points in order, serially; each point is warm-started from the previous successful solution of the
-    same chain (same rider, fit, condition and cadence: consecutive intensities), else cold-started.
-    Returns key -> Solution (failed or infeasible ones sealed, as the solver returns them)."""
-    from ..model.leg import make_setup
-
-    setups: dict[tuple, Any] = {}
+    """Solve points in order, serially, each through `run`'s per-point solve (`executors.solve_point`: cold
+    retry after a failed warm start; [solver] multistart > 1: cold starts plus the warm start, the best). Each
+    point is warm-started from the previous successful solution of the same chain (`runner.chain_key`: same
+    rider, fit, condition and cadence, consecutive intensities), else cold-started.
+    Returns key -> Solution (failed or infeasible ones sealed)."""
     out: dict[str, Any] = {}
     chain, guess = None, None
     for i, p in enumerate(points):
-        sk = _setup_cache_key(p)
-        if sk not in setups:
-            setups[sk] = make_setup(solver.model, p.rider, p.fit)
-        this = (p.rider.name, p.fit_name, p.condition_label, p.spec.cadence_rpm)
+        this = chain_key(p)
         if this != chain:
             chain, guess = this, None
-        # Several cold starts plus the chain's neighbour when the study asks for them ([solver] multistart),
-        # else the neighbour alone (continuation along the sweep).
-        sol = (solver.solve_from_starts(setups[sk], p.spec, guess) if p.spec.solver.multistart > 1
-               else solver.solve(setups[sk], p.spec, guess=guess))
-        if sol.success:
-            guess = sol
+        r = solve_point(PointTask(p.key, p.rider, p.fit, p.spec), guess, solver=solver)
+        guess = r.last_good
+        sol = r.as_solution(p.spec)
         out[p.key] = sol
         if progress is not None:
             progress(i + 1, len(points), p, sol)
@@ -107,28 +102,15 @@ def _load_variant(v: Variant, quick: bool) -> Experiment:
 
 
 def _write_h5(path: Path, exp: Experiment, points: Sequence[Point], sols: Mapping[str, Any], variant: str) -> None:
-    """Write a fresh result file atomically (built under a temporary name, then renamed over the old one)."""
-    from ..io.hdf5 import write_failure, write_solutions
-
+    """Write a fresh result file with `run`'s writer (toolkit.study.store: the resolved config as
+    `experiment_json`, then the points), built under a temporary name and renamed over the old one."""
     tmp = path.with_name(f".{path.name}.building")
     if tmp.exists():
         tmp.unlink()
     try:
-        items = []
-        for p in points:
-            sol = sols[p.key]
-            labels = dict(p.labels, experiment=exp.name, variant=variant)
-            if sol.success:
-                items.append((p.key, sol, labels))
-        write_solutions(tmp, items)
-        for p in points:
-            sol = sols[p.key]
-            if not sol.success:
-                write_failure(tmp, p.key, sol.stats, sol.spec, dict(p.labels, experiment=exp.name, variant=variant),
-                              setup=sol.setup)
-        if not tmp.exists():  # nothing at all: still leave a valid (empty) file
-            from ..io.hdf5 import _rewrite
-            _rewrite(tmp)
+        begin_result(tmp, exp)
+        store_batch(tmp, [result_of(p.key, sols[p.key]) for p in points], {p.key: p for p in points},
+                    labels={"experiment": exp.name, "variant": variant})
         os.replace(tmp, path)
     finally:
         if tmp.exists():
@@ -203,18 +185,19 @@ def _write_figures(study: StudyDef, data: "StudyData", rows, sdir: Path) -> list
 
 
 def load_study_data(name: str, out: str | os.PathLike = "results") -> StudyData:
-    """Everything stored for a study under OUT/<name>/ (no solving). Experiments are re-read from
-    experiments/ for their warnings and settings; the stored points decide what is shown."""
+    """Everything stored for a study under OUT/<name>/ (no solving). Each experiment is rebuilt from the config
+    stored in its result file (`experiment_json`), never from today's experiments/ files (those only for a file
+    without one, with a StoredConfigWarning); its warnings and settings come with it; the stored points decide
+    what is shown."""
     from ..io.hdf5 import read_failures, read_points
 
     study = STUDIES[name]
     sdir = Path(out) / name
-    records, failures, warnings, exps = [], [], [], []
+    records, failures, warns, exps = [], [], [], []
     for v in study.variants:
-        exp = load_experiment(experiments_dir() / v.file)
+        exp, path = stored_or_current(v, sdir)
         exps.append(exp)
-        warnings += [w.split(": ", 1)[1] if ": " in w else w for w in exp.warnings]
-        path = sdir / f"{exp.name}.h5"
+        warns += [w.split(": ", 1)[1] if ": " in w else w for w in exp.warnings]
         if not path.exists():
             continue
         for key, sp in read_points(path).items():
@@ -225,7 +208,7 @@ def load_study_data(name: str, out: str | os.PathLike = "results") -> StudyData:
                                        fr.stats.message, None if drop is None else float(drop)))
     extras_path = sdir / "extras.json"
     extras = json.loads(extras_path.read_text(encoding="utf-8")) if extras_path.exists() else {}
-    return StudyData(name, records, failures, warnings, extras, exps, str(out))
+    return StudyData(name, records, failures, warns, extras, exps, str(out))
 
 
 def study_rows(data: StudyData, published=None) -> list[C.ComparisonRow]:

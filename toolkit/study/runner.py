@@ -22,8 +22,8 @@ What a run does (see docs/sweeps.md for the user's view):
    retried once from the cold guess); on --resume a chain continues from the stored point before it. When
    there are fewer chains than workers, the longest chains are cut in halves so every worker has work
    (the second half starts cold), and further while that evens out the workers' shares. The executors are in toolkit.study.executors.
-4. Every finished point is written at once by this (the parent) process: successful solves with
-   `write_solution`, failed ones with `write_failure` (never as results) and a loud line on stderr
+4. Every finished point is written at once by this (the parent) process, through the writer shared with
+   `reproduce` (toolkit.study.store): successful solves with `write_solution(s)`, failed ones with `write_failure` (never as results) and a loud line on stderr
    (`FAILED KEY: status=STATUS: message`). Each write is atomic, so killing the run (even kill -9) loses only
    the points being solved at that moment (and, with parallel workers, those that finished while the
    previous write ran), and `--resume` carries on from there. A write appends in place through a journal
@@ -54,6 +54,7 @@ from ..io.paths import directory_problem, shown
 from ..ocp.problem import ProblemSpec
 from .config import ConfigError, Experiment, Point, load_experiment
 from .executors import ChainTask, ExecutorUnavailable, PointResult, PointTask, make_executor
+from .store import begin_result, store_batch
 from .summary import SUMMARY_COLUMNS, summary_rows, write_summary  # noqa: F401 (public here too)
 
 __all__ = ["RunReport", "RunError", "run_experiment", "run_main", "resume_command", "build_chains", "chain_key",
@@ -429,7 +430,7 @@ def _run_locked(experiment: Experiment, result: Path, points: Sequence[Point], r
     report.skipped = [p.key for p in points if p.key in skip]
     by_key = {p.key: p for p in points}
     # The resolved config goes into the result file before any point (provenance; kept by every write).
-    hdf5.write_experiment(result, experiment.to_dict())
+    begin_result(result, experiment)
 
     def guess_for(key: str):
         try:
@@ -463,25 +464,9 @@ def _run_locked(experiment: Experiment, result: Path, points: Sequence[Point], r
 
 def _store(result: Path, batch: list[PointResult], by_key: dict[str, Point], report: RunReport,
            bar: _Progress) -> None:
-    """Write finished points into the result file now: the successful ones together in one atomic append
-    (a batch is everything that finished while the previous write ran), then each failure record."""
-    ok = [r for r in batch if r.ok]
-    if len(ok) > 1:
-        try:
-            hdf5.write_solutions(result, [(r.key, r.solution, by_key[r.key].labels) for r in ok])
-            ok = []
-        except OSError:
-            raise  # the file is intact (atomic writes); a rerun with --resume continues
-        except Exception:  # noqa: BLE001 - find the point that cannot be stored, one by one
-            pass
-    for r in ok:
-        try:
-            hdf5.write_solution(result, r.key, r.solution, by_key[r.key].labels)
-        except OSError:
-            raise
-        except Exception as e:  # noqa: BLE001 - the solution could not be analysed/stored: a failure
-            r.stats = dataclasses.replace(r.stats, success=False, status="Not_Stored",
-                                          message=f"{type(e).__name__}: {e}")
+    """Write finished points into the result file now (`store.store_batch`: the successful ones together in one
+    atomic append, then each failure record), then report them."""
+    store_batch(result, batch, by_key)
     for r in batch:
         p = by_key[r.key]
         if r.ok:
@@ -489,8 +474,6 @@ def _store(result: Path, batch: list[PointResult], by_key: dict[str, Point], rep
             if r.start == "warm":
                 report.warm_started.append(p.key)
         else:
-            setup = r.solution.setup if r.solution is not None else None
-            hdf5.write_failure(result, p.key, r.stats, p.spec, p.labels, setup)
             report.failed[p.key] = r.message
             bar.write(f"FAILED {p.key}: status={r.stats.status}: {' '.join(r.message.split())}")
         if r.start == "cold-retry":

@@ -31,6 +31,15 @@ from .validation import suggest_key as _suggest_key
 _NAME_RE = re.compile(NAME_PATTERN + r"\Z")
 
 
+
+#: The [conditions] parameters that belong to one ankle condition (ignored, with a warning, without it).
+CONDITION_PARAMETERS = {
+    "fixed_ankle_deg": "fixed", "heel_drop_deg": "heel_drop", "heel_drop_window_deg": "heel_drop",
+    "heel_drop_mode": "heel_drop", "heel_drop_ramp_deg": "heel_drop", "prescribed_sole_deg": "prescribed",
+    "ankle_range_deg": "range_limited", "ankle_range_width_deg": "range_limited",
+    "ankle_stop_stiffness_Nm_per_rad": "range_limited", "brace_stiffness_Nm_per_rad": "braced",
+    "brace_neutral_deg": "braced", "brace_damping_Nms_per_rad": "braced"}
+
 def _section_table(raw: dict[str, Any], name: str, rep: Report) -> dict[str, Any] | None:
     """The raw [name] table, {} if absent, None (reported) if it is not a table."""
     v = raw.get(name, {})
@@ -231,12 +240,7 @@ def _conditions(raw: dict[str, Any], rep: Report) -> ConditionsSpec | None:
         rep.error("conditions.prescribed_sole_deg", "required when 'prescribed' is in conditions.ankle",
                   SCHEMA["conditions"].key("prescribed_sole_deg").allowed())
         ok = False
-    unused = {"fixed_ankle_deg": "fixed", "heel_drop_deg": "heel_drop", "heel_drop_window_deg": "heel_drop",
-              "heel_drop_mode": "heel_drop", "heel_drop_ramp_deg": "heel_drop", "prescribed_sole_deg": "prescribed",
-              "ankle_range_deg": "range_limited", "ankle_range_width_deg": "range_limited",
-              "ankle_stop_stiffness_Nm_per_rad": "range_limited", "brace_stiffness_Nm_per_rad": "braced",
-              "brace_neutral_deg": "braced", "brace_damping_Nms_per_rad": "braced"}
-    for k, cond in unused.items():
+    for k, cond in CONDITION_PARAMETERS.items():
         if k in t and cond not in ankle:
             rep.warn(f"conditions.{k}", f"ignored: {cond!r} is not in conditions.ankle")
     if not ok:

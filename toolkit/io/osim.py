@@ -203,9 +203,11 @@ def trajectory_tables(sol, load_optimal_force: float) -> tuple[np.ndarray, np.nd
     return time, states, controls
 
 
-def export_osim_trajectory(sol, directory, stem: str, load_optimal_force: float) -> list[Path]:
-    """Write <stem>_osim_states.sto and <stem>_osim_controls.sto for the exported model (module docstring)."""
-    if sol.sealed or not sol.stats.success:
+def export_osim_trajectory(sol, directory, stem: str, load_optimal_force: float,
+                           allow_unsolved: bool = False) -> list[Path]:
+    """Write <stem>_osim_states.sto and <stem>_osim_controls.sto for the exported model (module docstring).
+    allow_unsolved: also write an unsealed trajectory that is not a successful solve (an initial guess)."""
+    if sol.sealed or not (sol.stats.success or allow_unsolved):
         raise ValueError(f"export_osim_trajectory: the solve did not succeed ({sol.stats.summary()})")
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)

@@ -52,6 +52,8 @@ CRANK_LOAD_NAME = "crank_load"
 CRANK_LOAD_OPTIMAL_FORCE = 100.0
 #: Crank mass (kg): a point at the bottom bracket, so it only adds reaction forces (the source model's crank is 1 kg).
 CRANK_MASS_KG = 1.0
+#: Pelvis mass (kg): welded to ground, so it does not enter the motion; nonzero to avoid a massless body.
+PELVIS_MASS_KG = 1.0
 
 
 def coordinate_path(coordinate: str) -> str:
@@ -234,7 +236,8 @@ def osim_model_spec(setup: Setup, geometry: MuscleGeometry | None = None, activa
     scale = f(pp.geometry_scale)
     lt, ls, c = f(pp.thigh_length), f(pp.shank_length), f(pp.crank_length)
     bodies = (
-        OsimBody("pelvis", 0.0, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0)),
+        # Welded to ground: its mass has no effect on the motion (1 kg, unit inertia, avoids a massless body).
+        OsimBody("pelvis", PELVIS_MASS_KG, (0.0, 0.0, 0.0), (0.01, 0.01, 0.01)),
         OsimBody("femur_r", f(pp.thigh_mass), (0.0, -f(pp.thigh_com), 0.0), _body_inertia(f(pp.thigh_inertia))),
         OsimBody("tibia_r", f(pp.shank_mass), (0.0, -f(pp.shank_com), 0.0), _body_inertia(f(pp.shank_inertia))),
         OsimBody("foot_r", f(pp.foot_mass), (f(pp.foot_com_x), f(pp.foot_com_y), 0.0), _body_inertia(f(pp.foot_inertia))),
@@ -265,7 +268,7 @@ def osim_model_spec(setup: Setup, geometry: MuscleGeometry | None = None, activa
             tendon_strain_at_one_norm_force=0.049,
             activation_time_constant=f(m.tau_act[i]), deactivation_time_constant=f(m.tau_deact[i]),
             min_control=float(activation_floor), default_activation=max(0.05, float(activation_floor))))
-    passive = tuple(OsimPassiveMoment(f"{COORDINATE_NAMES[j].rsplit('_', 1)[0]}_passive_r", COORDINATE_NAMES[j],
+    passive = tuple(OsimPassiveMoment(f"passive_{JOINT_OF_COORDINATE[COORDINATE_NAMES[j]]}", COORDINATE_NAMES[j],
                                       passive_moment_expression(lim[j, 0], lim[j, 1])) for j in range(3))
     r = setup.rider
     credits = ("Written by pedaling-toolkit (python -m toolkit model --osim): the toolkit's planar leg-crank model. "

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from ..model.leg import joint_ranges_rad
 from ..model.muscles import MUSCLE_NAMES
-from ..model.osim_model import COORDINATE_NAMES, CRANK_LOAD_NAME, coordinate_path, muscle_osim_name
+from ..model.osim_model import (COORDINATE_NAMES, CRANK_LOAD_NAME, ORTHOSIS_NAME, ORTHOSIS_OPTIMAL_FORCE,
+                                coordinate_path, muscle_osim_name)
 from ..ocp.problem import ProblemSpec
 
 MOCO_CONDITIONS = ("free", "fixed")
@@ -98,6 +99,7 @@ MUSCLES = {muscles!r}
 COORDS = {coords!r}
 CRANK = "{crank}"
 LOAD = "/forceset/{load}"
+ORTHOSIS = "{orthosis}"
 PASSIVE = {passive!r}
 
 
@@ -106,28 +108,41 @@ def build(mesh_intervals, use_guess):
     omega = p["cadence_rpm"] * 2 * math.pi / 60
     period = 60 / p["cadence_rpm"]
     model = osim.Model(str(HERE / p["model_file"]))
+    fixed = p["condition"] == "fixed"
+    if fixed:
+        # The orthosis: whatever ankle moment holds the angle (the toolkit's orthosis_moment), at no cost.
+        orthosis = osim.CoordinateActuator("ankle_angle_r")
+        orthosis.setName(ORTHOSIS)
+        orthosis.setOptimalForce({orthosis_force!r})
+        orthosis.setMinControl(-50.0)
+        orthosis.setMaxControl(50.0)
+        model.addForce(orthosis)
     model.finalizeConnections()
     study = osim.MocoStudy()
     study.setName("pedaling_" + p["condition"])
     problem = study.updProblem()
     problem.setModelAsCopy(model)
     problem.setTimeBounds(osim.MocoInitialBounds(0.0), osim.MocoFinalBounds(period))
-    # Isokinetic crank: speed prescribed, one revolution.
-    problem.setStateInfo(CRANK + "/value", [-0.5, 2 * math.pi + 0.5], 0.0, 2 * math.pi)
+    # Isokinetic crank: speed prescribed, starting at top dead centre. The final angle (2 pi) follows from the
+    # speed and the period; bounding it too would add a redundant equation (a rank-deficient Jacobian).
+    problem.setStateInfo(CRANK + "/value", [-0.5, 2 * math.pi + 0.5], 0.0)
     problem.setStateInfo(CRANK + "/speed", [omega, omega], omega, omega)
     for name, path in COORDS.items():
         lo, hi = p["joint_ranges_rad"][name]
         problem.setStateInfo(path + "/value", [lo, hi])
         problem.setStateInfo(path + "/speed", [-50.0, 50.0])
     ankle = COORDS["ankle_angle_r"]
-    if p["condition"] == "fixed":
+    if fixed:
         a = p["fixed_ankle_rad"]
-        problem.setStateInfo(ankle + "/value", [a, a], a, a)
+        lo, hi = p["joint_ranges_rad"]["ankle_angle_r"]
+        problem.setStateInfo(ankle + "/value", [lo, hi], a)  # held by the zero speed below
         problem.setStateInfo(ankle + "/speed", [0.0, 0.0], 0.0, 0.0)
     problem.setStateInfoPattern("/forceset/.*/activation", [p["activation_floor"], 1.0])
     for m in MUSCLES.values():
         problem.setControlInfo("/forceset/" + m, [p["activation_floor"], 1.0])
     problem.setControlInfo(LOAD, [-20.0, 20.0])
+    if fixed:
+        problem.setControlInfo("/forceset/" + ORTHOSIS, [-50.0, 50.0])
     # Cost: mean over the cycle of sum_i w_i a_i^exponent, plus a small excitation regularization.
     for unit, m in MUSCLES.items():
         w = p["weights"][unit]
@@ -139,6 +154,8 @@ def build(mesh_intervals, use_guess):
             problem.addGoal(g)
     reg = osim.MocoControlGoal("excitation_regularization", p["excitation_regularization"])
     reg.setWeightForControl(LOAD, 0.0)
+    if fixed:
+        reg.setWeightForControl("/forceset/" + ORTHOSIS, 0.0)
     reg.setDivideByDuration(True)
     problem.addGoal(reg)
     # Mean crank power of this leg = half the power of both legs: the load absorbs it.
@@ -277,7 +294,8 @@ def moco_script(spec: MocoScriptSpec, script_name: str = "moco_pedaling.py", com
     passive = [f"passive_{JOINT_OF_COORDINATE[c]}" for c in COORDINATE_NAMES]
     return _TEMPLATE.format(command=command, script_name=script_name,
                             problem_json=json.dumps(asdict(spec), indent=1), muscles=muscles, coords=coords,
-                            crank=coordinate_path(CRANK_COORDINATE), load=CRANK_LOAD_NAME, passive=passive)
+                            crank=coordinate_path(CRANK_COORDINATE), load=CRANK_LOAD_NAME, passive=passive,
+                            orthosis=ORTHOSIS_NAME, orthosis_force=ORTHOSIS_OPTIMAL_FORCE)
 
 
 def write_moco_script(spec: MocoScriptSpec, path, command: str = "model --moco") -> Path:

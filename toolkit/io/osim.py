@@ -11,7 +11,9 @@ Tables written by export_osim_trajectory(sol, directory, stem), time = crank ang
   /forceset/<MUSCLE>_r/activation); OpenSim's StatesTrajectory.createFromStatesTable and Moco's
   MocoTrajectory.insertStatesTrajectory read it with the model.
 - <stem>_osim_controls.sto: muscle excitations /forceset/<MUSCLE>_r and the crank load control
-  /forceset/crank_load (load torque on the crank / its optimal force: minus this leg's crank torque).
+  /forceset/crank_load (load torque on the crank / its optimal force: minus this leg's crank torque); with a
+  fixed ankle also /forceset/ankle_orthosis (the orthosis moment / its optimal force), an actuator that the Moco
+  script adds to hold the ankle (the .osim itself has none).
 """
 from __future__ import annotations
 
@@ -22,8 +24,9 @@ from xml.sax.saxutils import escape
 import numpy as np
 
 from ..model.muscles import MUSCLE_NAMES
-from ..model.osim_model import (COORDINATE_NAMES, CRANK_COORDINATE, CRANK_LOAD_NAME, OsimModelSpec, OsimMuscle,
-                                OsimPinJoint, coordinate_path, muscle_osim_name)
+from ..model.osim_model import (COORDINATE_NAMES, CRANK_COORDINATE, CRANK_LOAD_NAME, ORTHOSIS_NAME,
+                                ORTHOSIS_OPTIMAL_FORCE, OsimModelSpec, OsimMuscle, OsimPinJoint, coordinate_path,
+                                muscle_osim_name)
 from .sto import write_sto
 
 OSIM_DOCUMENT_VERSION = "40600"
@@ -173,9 +176,11 @@ def state_columns() -> list[str]:
     return cols + [f"/forceset/{muscle_osim_name(m)}/activation" for m in MUSCLE_NAMES]
 
 
-def control_columns() -> list[str]:
-    """The control names of the exported model (muscles, then the crank load), in the order of the table."""
-    return [f"/forceset/{muscle_osim_name(m)}" for m in MUSCLE_NAMES] + [f"/forceset/{CRANK_LOAD_NAME}"]
+def control_columns(orthosis: bool = False) -> list[str]:
+    """The control names of the exported model (muscles, then the crank load; then the ankle orthosis that the
+    Moco script adds for a fixed ankle), in the order of the table."""
+    cols = [f"/forceset/{muscle_osim_name(m)}" for m in MUSCLE_NAMES] + [f"/forceset/{CRANK_LOAD_NAME}"]
+    return cols + ([f"/forceset/{ORTHOSIS_NAME}"] if orthosis else [])
 
 
 def trajectory_tables(sol, load_optimal_force: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -199,8 +204,13 @@ def trajectory_tables(sol, load_optimal_force: float) -> tuple[np.ndarray, np.nd
     states = np.column_stack(cols + [act[i] for i in range(len(MUSCLE_NAMES))])
     exc = close(sol["excitation"])
     load = -close(sol["crank_torque"]) / load_optimal_force
-    controls = np.column_stack([exc[i] for i in range(len(MUSCLE_NAMES))] + [load])
+    extra = [close(sol["orthosis_moment"]) / ORTHOSIS_OPTIMAL_FORCE] if _has_orthosis(sol) else []
+    controls = np.column_stack([exc[i] for i in range(len(MUSCLE_NAMES))] + [load] + extra)
     return time, states, controls
+
+
+def _has_orthosis(sol) -> bool:
+    return sol.spec.condition == "fixed" and "orthosis_moment" in sol.arrays
 
 
 def export_osim_trajectory(sol, directory, stem: str, load_optimal_force: float,
@@ -214,5 +224,6 @@ def export_osim_trajectory(sol, directory, stem: str, load_optimal_force: float,
     time, states, controls = trajectory_tables(sol, load_optimal_force)
     return [write_sto(out / f"{stem}_osim_states.sto", f"{stem}_osim_states", state_columns(), time, states,
                       False, digits=17),
-            write_sto(out / f"{stem}_osim_controls.sto", f"{stem}_osim_controls", control_columns(), time, controls,
+            write_sto(out / f"{stem}_osim_controls.sto", f"{stem}_osim_controls", control_columns(_has_orthosis(sol)),
+                      time, controls,
                       False, digits=17)]

@@ -50,6 +50,9 @@ JOINT_OF_COORDINATE: dict[str, str] = {"hip_flexion_r": "hip_r", "knee_angle_r":
 #: the load torque on the crank (N m).
 CRANK_LOAD_NAME = "crank_load"
 CRANK_LOAD_OPTIMAL_FORCE = 100.0
+#: The ankle orthosis that the Moco script adds for a fixed ankle (a CoordinateActuator on ankle_angle_r).
+ORTHOSIS_NAME = "ankle_orthosis"
+ORTHOSIS_OPTIMAL_FORCE = 100.0
 #: Crank mass (kg): a point at the bottom bracket, so it only adds reaction forces (the source model's crank is 1 kg).
 CRANK_MASS_KG = 1.0
 #: Pelvis mass (kg): welded to ground, so it does not enter the motion; nonzero to avoid a massless body.

@@ -163,6 +163,7 @@ def test_cli_model_and_export(tmp_path, sol, monkeypatch):
 
 
 # ----------------------------------------------------------------------------------------- in OpenSim itself
+@pytest.mark.opensim
 def test_opensim_matches_toolkit(opensim_python, osim_file, spec, model, setup):
     r = crosscheck(opensim_python, osim_file, spec, model, setup, n_poses=200, seed=3)
     assert r.max_length_diff_m < 1e-9
@@ -171,6 +172,7 @@ def test_opensim_matches_toolkit(opensim_python, osim_file, spec, model, setup):
     assert r.max_generalized_force_diff_Nm < 1e-9
 
 
+@pytest.mark.opensim
 def test_opensim_matches_toolkit_other_rider_and_fit(opensim_python, tmp_path, model):
     setup = make_setup(model, Rider(height_m=1.62, mass_kg=58.0, sex="female"),
                        BikeFit(trunk_angle_deg=70.0, crank_length_m=0.165, seat_tube_angle_deg=75.0))
@@ -181,6 +183,7 @@ def test_opensim_matches_toolkit_other_rider_and_fit(opensim_python, tmp_path, m
     assert r.max_generalized_force_diff_Nm < 1e-9
 
 
+@pytest.mark.opensim
 def test_exported_solution_plays_back(opensim_python, tmp_path, osim_file, sol, spec):
     states, _ = export_osim_trajectory(sol, tmp_path, "p", spec.crank_load_optimal_force)
     pb = run_probe(opensim_python, {"model": str(osim_file), "states": str(states)})["playback"]

@@ -45,8 +45,9 @@ def run_probe(python: str, request: dict, timeout_s: float = 600.0) -> dict:
     with tempfile.TemporaryDirectory(prefix="osim_probe_") as d:
         req, res = Path(d) / "request.json", Path(d) / "result.json"
         req.write_text(json.dumps(request), encoding="utf-8")
+        # cwd: OpenSim writes opensim.log into the working directory.
         r = subprocess.run([python, str(PROBE), str(req), str(res)], capture_output=True, text=True,
-                           timeout=timeout_s)
+                           timeout=timeout_s, cwd=d)
         if r.returncode != 0:
             raise RuntimeError(f"OpenSim probe failed ({python}): {r.stderr.strip()[-2000:]}")
         return json.loads(res.read_text(encoding="utf-8"))

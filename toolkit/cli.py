@@ -40,9 +40,22 @@ def _parser() -> argparse.ArgumentParser:
     ap = _Parser(prog="python -m toolkit", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="command", required=True)
 
-    m = sub.add_parser("model", help="describe the default rider, fit and muscles")
+    m = sub.add_parser("model", help="describe the default rider, fit and muscles (or write them as an OpenSim model)")
     m.add_argument("--saddle-height-m", type=_finite_float)
+    m.add_argument("--body-mass-kg", type=_finite_float)
+    m.add_argument("--height-m", type=_finite_float)
+    m.add_argument("--trunk-angle-deg", type=_finite_float, help="trunk above horizontal (45 = hoods, 90 = upright)")
+    m.add_argument("--seat-tube-angle-deg", type=_finite_float)
+    m.add_argument("--crank-length-m", type=_finite_float)
     m.add_argument("--max-force-set", choices=["group_totals", "pedaling_model"])
+    m.add_argument("--osim", metavar="FILE", help="write the model as an OpenSim 4.x model file (.osim)")
+    m.add_argument("--moco", metavar="DIR", help="write model.osim, a Moco script for the problem given by "
+                   "--condition/--power-W/--cadence-rpm/--ankle-deg/--nodes and the toolkit's initial guess")
+    m.add_argument("--condition", default="free", choices=["free", "fixed"], help="with --moco")
+    m.add_argument("--power-W", type=_finite_float, default=200.0, help="with --moco (both legs)")
+    m.add_argument("--cadence-rpm", type=_finite_float, default=90.0, help="with --moco")
+    m.add_argument("--ankle-deg", type=_finite_float, default=None, help="with --moco --condition fixed")
+    m.add_argument("--nodes", type=int, default=20, help="with --moco: mesh intervals")
 
     s = sub.add_parser("solve", help="solve one point for the default rider and fit")
     s.add_argument("--condition", default="free",
@@ -101,13 +114,17 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--no-variants", action="store_true", help="skip the model-changes table")
 
     for name, hlp in (("show", "summarize a result file"), ("plot", "draw the figures of a result file"),
-                      ("export", "export a result file as OpenSim .sto tables")):
+                      ("export", "export a result file as OpenSim .sto tables, .osim models and Moco scripts")):
         c = sub.add_parser(name, help=hlp)
         c.add_argument("result")
         if name == "plot":
             c.add_argument("--out")
         if name == "export":
-            c.add_argument("--sto", required=True)
+            c.add_argument("--sto", metavar="DIR", help="OpenSim-style .sto tables of every point")
+            c.add_argument("--osim", metavar="DIR", help="the .osim model of every point's rider and fit, with its "
+                           "states and controls tables for that model")
+            c.add_argument("--moco", metavar="DIR", help="a Moco script per point (free/fixed ankle) with its model "
+                           "and the toolkit solution as the initial guess")
     return ap
 
 
@@ -223,8 +240,14 @@ def _model(args) -> int:
     except (FitError, ValueError) as e:
         print(f"-: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(describe(model, setup))
-    return EXIT_OK
+    if args.osim is None and args.moco is None:
+        print(describe(model, setup))
+        return EXIT_OK
+    from .io.commands import model_opensim_main
+
+    return model_opensim_main(model, setup, osim_file=args.osim, moco_dir=args.moco, condition=args.condition,
+                              power_W=args.power_W, cadence_rpm=args.cadence_rpm, ankle_deg=args.ankle_deg,
+                              nodes=args.nodes)
 
 
 def _solve(args) -> int:
@@ -337,4 +360,7 @@ def _plot(args) -> int:
 def _export(args) -> int:
     from .io.commands import export_main
 
-    return export_main(args.result, args.sto)
+    if args.sto is None and args.osim is None and args.moco is None:
+        print("-: export: give at least one of --sto DIR, --osim DIR, --moco DIR", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return export_main(args.result, args.sto, args.osim, args.moco)

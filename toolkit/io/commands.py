@@ -161,21 +161,121 @@ def plot_main(path, outdir=None, point_figures: bool = True) -> int:
 
 
 @_guarded
-def export_main(path, sto_dir) -> int:
-    """Export every stored point as OpenSim .sto tables into sto_dir (one set of files per point)."""
-    from .sto import export_many
+def model_opensim_main(model, setup, osim_file=None, moco_dir=None, condition: str = "free", power_W: float = 200.0,
+                       cadence_rpm: float = 90.0, ankle_deg: float | None = None, nodes: int = 20) -> int:
+    """`model --osim FILE` writes the .osim of a rider and fit; `model --moco DIR` writes DIR/model.osim, the
+    Moco script DIR/moco_pedaling.py for the given problem and the toolkit's initial guess as its guess."""
+    from ..model.osim_model import osim_model_spec
+    from ..ocp.problem import ProblemSpec, SolverSpec
+    from ..ocp.solve import PedalingSolver
+    from .moco import moco_spec_from_problem, write_moco_script
+    from .osim import export_osim_trajectory, write_osim
+
+    spec = None
+    if moco_dir is not None:
+        why = _out_dir_problem("--moco", moco_dir)
+        if why:
+            print(why, file=sys.stderr)
+            return EXIT_BAD_INPUT
+        try:
+            kw = {} if ankle_deg is None else {"fixed_ankle_deg": ankle_deg}
+            spec = ProblemSpec(condition=condition, power_W=power_W, cadence_rpm=cadence_rpm,
+                               solver=SolverSpec(nodes=nodes), **kw)
+        except ValueError as e:
+            print(f"-: {e}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    if osim_file is not None:
+        why = _out_dir_problem("--osim", Path(osim_file).parent or Path("."))
+        if why:
+            print(why, file=sys.stderr)
+            return EXIT_BAD_INPUT
+    written = []
+    osim = osim_model_spec(setup, activation_floor=spec.activation_floor if spec else 0.01)
+    if osim_file is not None:
+        written.append(write_osim(osim, osim_file))
+    if spec is not None:
+        d = Path(moco_dir)
+        written.append(write_osim(osim, d / "model.osim"))
+        guess = PedalingSolver(model).initial_guess(setup, spec)
+        written += export_osim_trajectory(guess, d, "guess", osim.crank_load_optimal_force, allow_unsolved=True)
+        ms = moco_spec_from_problem(spec, "model.osim", guess_states="guess_osim_states.sto",
+                                    guess_controls="guess_osim_controls.sto")
+        written.append(write_moco_script(ms, d / "moco_pedaling.py", command="model --moco"))
+    for p in written:
+        print(f"wrote {p}")
+    return EXIT_OK
+
+
+def export_opensim(sol, stem: str, osim_dir=None, moco_dir=None, model=None) -> tuple[list[Path], list[str]]:
+    """Write one solution's .osim model (its rider and fit) and its states/controls tables into osim_dir, and/or
+    the model, the tables (as the initial guess) and a Moco script <stem>_moco.py into moco_dir. Returns (paths
+    written, notes on what was skipped)."""
+    from ..model.leg import LegModel
+    from ..model.osim_model import osim_model_spec
+    from ..ocp.solve import setup_from_description
+    from .moco import moco_spec_from_problem, write_moco_script
+    from .osim import export_osim_trajectory, write_osim
+
+    model = model or LegModel()
+    setup = setup_from_description(model, sol.setup)
+    spec = osim_model_spec(setup, activation_floor=sol.spec.activation_floor)
+    written: list[Path] = []
+    notes: list[str] = []
+    for d in [x for x in (osim_dir, moco_dir) if x is not None]:
+        written.append(write_osim(spec, Path(d) / f"{stem}.osim"))
+        written += export_osim_trajectory(sol, d, stem, spec.crank_load_optimal_force)
+    if moco_dir is not None:
+        try:
+            ms = moco_spec_from_problem(sol.spec, f"{stem}.osim", mesh_intervals=sol.nodes,
+                                        guess_states=f"{stem}_osim_states.sto",
+                                        guess_controls=f"{stem}_osim_controls.sto")
+        except ValueError as e:
+            notes.append(f"{stem}: no Moco script ({e})")
+        else:
+            written.append(write_moco_script(ms, Path(moco_dir) / f"{stem}_moco.py", command="export --moco"))
+    return written, notes
+
+
+@_guarded
+def export_main(path, sto_dir=None, osim_dir=None, moco_dir=None) -> int:
+    """Export every stored point: OpenSim .sto tables into sto_dir, the .osim model with its state and control
+    tables into osim_dir, and a Moco script (with model and guess) into moco_dir (one set of files per point)."""
+    from .sto import export_many, safe_stem
 
     try:
         _, points, _ = _load(path)
     except ResultFileError as e:
         return _bad(path, str(e))
-    why = _out_dir_problem("--sto", sto_dir)
-    if why:
-        print(why, file=sys.stderr)
-        return EXIT_BAD_INPUT
+    for flag, d in (("--sto", sto_dir), ("--osim", osim_dir), ("--moco", moco_dir)):
+        why = _out_dir_problem(flag, d) if d is not None else None
+        if why:
+            print(why, file=sys.stderr)
+            return EXIT_BAD_INPUT
     if not points:
         print(f"{path}: no successful points to export")
         return EXIT_OK
-    written = export_many(((k, p.solution) for k, p in points.items()), sto_dir)
-    print(f"{path}: wrote {len(written)} .sto file(s) for {len(points)} point(s) to {sto_dir}")
+    if sto_dir is not None:
+        written = export_many(((k, p.solution) for k, p in points.items()), sto_dir)
+        print(f"{path}: wrote {len(written)} .sto file(s) for {len(points)} point(s) to {sto_dir}")
+    if osim_dir is not None or moco_dir is not None:
+        from ..model.leg import LegModel
+
+        model, used, n, notes = LegModel(), set(), 0, []
+        for k, p in points.items():
+            stem = base = safe_stem(k)
+            i = 2
+            while stem in used:
+                stem, i = f"{base}_{i}", i + 1
+            used.add(stem)
+            try:
+                w, why = export_opensim(p.solution, stem, osim_dir, moco_dir, model)
+            except ValueError as e:
+                return _bad(path, f"point {k!r}: {e}")
+            n += len(w)
+            notes += why
+        dirs = " and ".join(str(d) for d in (osim_dir, moco_dir) if d is not None)
+        print(f"{path}: wrote {n} OpenSim file(s) (.osim, states/controls .sto"
+              f"{', Moco scripts' if moco_dir is not None else ''}) for {len(points)} point(s) to {dirs}")
+        for note in notes:
+            print(f"  {note}")
     return EXIT_OK

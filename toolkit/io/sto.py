@@ -53,13 +53,14 @@ def safe_stem(text: str) -> str:
 
 
 def write_sto(path, name: str, columns: Sequence[str], time: np.ndarray, data: np.ndarray,
-              in_degrees: bool) -> Path:
-    """Write one OpenSim storage file. data: (rows, len(columns)) without the time column."""
+              in_degrees: bool, digits: int = 10) -> Path:
+    """Write one OpenSim storage file. data: (rows, len(columns)) without the time column; numbers with `digits`
+    significant digits (17 reads back as the same double)."""
     path = Path(path)
     data = np.asarray(data, dtype=float).reshape(len(time), len(columns))
     header = [name, "version=1", f"nRows={len(time)}", f"nColumns={len(columns) + 1}",
               f"inDegrees={'yes' if in_degrees else 'no'}", "endheader", "\t".join(("time", *columns))]
-    lines = ["\t".join(f"{v:.10g}" for v in (t, *row)) for t, row in zip(time, data)]
+    lines = ["\t".join(f"{v:.{digits}g}" for v in (t, *row)) for t, row in zip(time, data)]
     path.write_text("\n".join(header + lines) + "\n", encoding="utf-8")
     return path
 

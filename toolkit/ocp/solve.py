@@ -8,7 +8,9 @@ from dataclasses import asdict, dataclass, field, replace
 import casadi as ca
 import numpy as np
 
-from ..model.leg import LegModel, Setup
+from ..model.anthropometry import Rider
+from ..model.bikefit import BikeFit
+from ..model.leg import LegModel, Setup, make_setup
 from ..model.muscles import MUSCLE_NAMES
 from . import feasibility
 from .conditions import CONTINUATION_START_NMRAD, condition_for
@@ -113,6 +115,16 @@ class PedalingSolver:
         total = replace(best.stats, starts=len(pool), iterations=sum(s.stats.iterations for s in ok),
                         solve_time_s=sum(s.stats.solve_time_s for s in ok))
         return replace(best, stats=total, start_solutions=[replace(s, start_solutions=[]) for s in others])
+
+    def initial_guess(self, setup: Setup, spec: ProblemSpec) -> Solution:
+        """The documented default start (kinematic_guess, first multistart variant) evaluated as a trajectory,
+        unsolved: status 'Initial_Guess', not successful but unsealed (to hand to another solver as its guess)."""
+        tr = Transcription(self.model, *transcription_key(spec))
+        par = self.parameters(tr, setup, spec)
+        lbx, ubx = tr.variable_bounds(spec)
+        w = np.clip(kinematic_guess(tr, setup, spec), lbx, ubx)
+        stats = SolverStats(False, "Initial_Guess", 0, 0.0, 0.0, math.nan, math.nan, (), "not solved")
+        return Solution(spec, stats, describe_setup(setup), node_arrays(tr, w, par), decision=w)
 
     def reference_solution(self, setup: Setup, spec: ProblemSpec) -> Solution:
         """The free-ankle solution a relative or shift heel drop is measured against: the same rider, fit, power,
@@ -252,3 +264,17 @@ def describe_setup(setup: Setup) -> dict:
         "max_force_set": mus.max_force_set,
         "leg_params": setup.leg_params.tolist(),
     }
+
+
+def setup_from_description(model: LegModel, described: dict) -> Setup:
+    """Rebuild the Setup of a stored solution from its provenance (describe_setup): the rider and the resolved
+    fit are placed again, and the parameter vector must equal the stored one (else the model data changed since
+    the result was written, and a ValueError says so)."""
+    rider = Rider(**described["rider"])
+    fit = BikeFit(**described["fit"])
+    setup = make_setup(model, rider, fit)
+    stored = np.asarray(described.get("leg_params", setup.leg_params), dtype=float)
+    if stored.shape != setup.leg_params.shape or not np.allclose(stored, setup.leg_params, rtol=1e-9, atol=1e-12):
+        raise ValueError("the result's rider and fit no longer give the stored leg parameters (the model data "
+                         "changed since it was written); re-solve with this toolkit version")
+    return setup

@@ -198,7 +198,7 @@ def _damaged(stored, tmp_path, how) -> Path:
 @pytest.mark.parametrize("how", ["schema_array", "version_text", "version_float", "arrays_dataset", "no_theta",
                                  "points_dataset"])
 def test_damaged_result_files_exit_2_everywhere(stored, tmp_path, capsys, how):
-    from toolkit.io.commands import export_main, plot_main, show_main
+    from toolkit.cli.results import export_main, plot_main, show_main
 
     path = _damaged(stored, tmp_path, how)
     for run in (lambda: show_main(path), lambda: plot_main(path, tmp_path / "figs", point_figures=False),
@@ -212,7 +212,7 @@ def test_damaged_result_files_exit_2_everywhere(stored, tmp_path, capsys, how):
 def test_bad_output_targets_and_broken_pipe(stored, tmp_path, capsys):
     import subprocess
 
-    from toolkit.io.commands import export_main, plot_main
+    from toolkit.cli.results import export_main, plot_main
 
     afile = tmp_path / "afile"
     afile.write_text("x")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from toolkit.io import hdf5, provenance
-from toolkit.io.commands import export_main, show_main
+from toolkit.cli.results import export_main, show_main
 from toolkit.io.sto import export_sto, read_sto, safe_stem
 from toolkit.ocp.problem import CostSpec, ProblemSpec, SolverSpec
 from toolkit.ocp.solution import ARRAY_UNITS, SolverStats

@@ -7,7 +7,7 @@ from matplotlib.figure import Figure
 
 from toolkit.analysis.emg import load_emg_on_ranges, ranges_by_muscle
 from toolkit.io import hdf5, provenance
-from toolkit.io.commands import plot_main
+from toolkit.cli.results import plot_main
 from toolkit.model.muscles import MUSCLE_NAMES
 from toolkit.ocp.problem import ProblemSpec, SolverSpec
 from toolkit.plots import figures as F

@@ -1,4 +1,5 @@
-"""Entry functions of `python -m toolkit show | plot | export` (wired in toolkit.cli).
+"""`show`, `plot` and `export`: result files in, tables, figures and OpenSim files out (the command-line handlers;
+toolkit.io only reads and writes the files).
 
 Each returns an exit code: 0 success, 2 bad input (missing, unreadable, foreign or damaged result file; an
 output directory that cannot be created or written), with one line `FILE: -: what is wrong` on stderr, 3 an
@@ -13,10 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .hdf5 import ResultFileError, file_info, read_failures, read_points
-from .paths import directory_problem, shown
+from ..io.hdf5 import ResultFileError, file_info, read_failures, read_points
+from ..io.paths import directory_problem, shown
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_IO_ERROR = 0, 2, 3
+from .codes import EXIT_BAD_INPUT, EXIT_IO_ERROR, EXIT_OK
 
 
 def _bad(path, message: str) -> int:
@@ -64,7 +65,7 @@ def _load(path):
 
 def _provenance(info: dict):
     """The last writer's Provenance record (files written before it existed have none)."""
-    from .provenance import Provenance
+    from ..io.provenance import Provenance
 
     try:
         return Provenance.from_json(info["provenance_json"])
@@ -168,8 +169,8 @@ def model_opensim_main(model, setup, osim_file=None, moco_dir=None, condition: s
     from ..model.osim_model import osim_model_spec
     from ..ocp.problem import ProblemSpec, SolverSpec
     from ..ocp.solve import PedalingSolver
-    from .moco import moco_spec_from_problem, write_moco_script
-    from .osim import export_osim_trajectory, write_osim
+    from ..io.moco import moco_spec_from_problem, write_moco_script
+    from ..io.osim import export_osim_trajectory, write_osim
 
     spec = None
     if moco_dir is not None:
@@ -213,8 +214,8 @@ def export_opensim(sol, stem: str, osim_dir=None, moco_dir=None, model=None) -> 
     from ..model.leg import LegModel
     from ..model.osim_model import osim_model_spec
     from ..ocp.solve import setup_from_description
-    from .moco import moco_spec_from_problem, write_moco_script
-    from .osim import export_osim_trajectory, write_osim
+    from ..io.moco import moco_spec_from_problem, write_moco_script
+    from ..io.osim import export_osim_trajectory, write_osim
 
     model = model or LegModel()
     setup = setup_from_description(model, sol.setup)
@@ -240,7 +241,7 @@ def export_opensim(sol, stem: str, osim_dir=None, moco_dir=None, model=None) -> 
 def export_main(path, sto_dir=None, osim_dir=None, moco_dir=None) -> int:
     """Export every stored point: OpenSim .sto tables into sto_dir, the .osim model with its state and control
     tables into osim_dir, and a Moco script (with model and guess) into moco_dir (one set of files per point)."""
-    from .sto import export_many, safe_stem
+    from ..io.sto import export_many, safe_stem
 
     try:
         _, points, _ = _load(path)
@@ -279,3 +280,18 @@ def export_main(path, sto_dir=None, osim_dir=None, moco_dir=None) -> int:
         for note in notes:
             print(f"  {note}")
     return EXIT_OK
+
+
+def _show(args) -> int:
+    return show_main(args.result)
+
+
+def _plot(args) -> int:
+    return plot_main(args.result, args.out)
+
+
+def _export(args) -> int:
+    if args.sto is None and args.osim is None and args.moco is None:
+        print("-: export: give at least one of --sto DIR, --osim DIR, --moco DIR", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return export_main(args.result, args.sto, args.osim, args.moco)

@@ -1,7 +1,7 @@
 """The top-level README's findings block, generated from the stored study results (never typed by hand).
 
 `python -m toolkit reproduce` rewrites the text between the markers below in README.md (when that file is in the
-output directory's parent, i.e. for the committed results/); `tests/test_studies.py` checks that the committed
+output directory's parent, i.e. for the committed results/); `tests/regression/test_studies.py` checks that the committed
 block equals what the committed results give.
 """
 from __future__ import annotations

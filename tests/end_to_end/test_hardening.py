@@ -223,7 +223,7 @@ def test_bad_output_targets_and_broken_pipe(stored, tmp_path, capsys):
             err = capsys.readouterr().err.strip().splitlines()
             assert len(err) == 1 and err[0].startswith(f"{flag}: {target}: "), err
     assert afile.read_text() == "x"
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     cmd = f"{sys.executable} -m toolkit show {stored} | true; exit ${{PIPESTATUS[0]}}"  # reader already gone
     r = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, cwd=repo,
                        env={"PYTHONPATH": str(repo), "PATH": "/usr/bin:/bin"})
@@ -245,7 +245,7 @@ def test_real_full_disk_tmpfs(tmp_path, jobs):
         pytest.skip("cannot mount a tmpfs here")
     try:
         cfg = write_config(tmp_path, "disk", values=tuple(range(100, 260, 20)), ankle=("free", "fixed"))
-        repo = Path(__file__).resolve().parents[1]
+        repo = Path(__file__).resolve().parents[2]
         env = dict(os.environ, PYTHONPATH=str(repo), MPLBACKEND="Agg")
         cmd = [sys.executable, "-m", "toolkit", "run", str(cfg), "--out", str(vol), "--jobs", str(jobs)]
         r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)

@@ -192,7 +192,7 @@ def test_knee_extensor_weight_shifts_work_away_from_knee(solver, setup, solution
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     return subprocess.run([sys.executable, "-m", "toolkit", *args], capture_output=True, text=True, cwd=root,
                           env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin", "PEDALING_TOOLKIT_COMPILE": "off"}, timeout=300)
 

@@ -11,7 +11,7 @@ import pytest
 from toolkit.io import hdf5, journal, provenance
 from toolkit.ocp.problem import ProblemSpec, SolverSpec
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from toolkit.study import heel_study as H
 from toolkit.study import reproduce as R
 from toolkit.study.config import load_experiment
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "results"
 STUDY_FILES = sorted((ROOT / "experiments").glob("study_*.toml"))
 

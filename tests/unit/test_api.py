@@ -9,7 +9,7 @@ import pytest
 
 import toolkit as tk
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_docs_example_runs():

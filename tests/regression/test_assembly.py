@@ -17,7 +17,7 @@ from toolkit.ocp.problem import ProblemSpec, SolverSpec
 from toolkit.ocp.transcription import SMOOTHNESS_FACTOR, TORQUE_SCALE, Transcription
 
 NODES = 10
-FIXTURE = Path(__file__).with_name("data") / "assembly_reference.json"
+FIXTURE = Path(__file__).resolve().parents[1] / "data" / "assembly_reference.json"
 
 
 def expanded_nlp(tr: Transcription) -> dict:

@@ -19,7 +19,7 @@ from toolkit.study import executors
 from toolkit.study.config import load_experiment
 from toolkit.study.runner import RunError, build_chains, run_experiment, run_main
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def write_config(tmp_path: Path, name: str, values=(120, 160, 200), ankle=("free",), heel_drop_deg=None,

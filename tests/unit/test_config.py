@@ -13,7 +13,7 @@ from toolkit.study import config as cfg
 from toolkit.study.config import (MAX_POINTS, SCHEMA, ConfigError, load_experiment, parse_override,
                                   validate_main)
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXPERIMENTS = ROOT / "experiments"
 
 BASE = """

@@ -14,7 +14,7 @@ from toolkit.study import ankle_study as A
 from toolkit.study import reproduce as R
 from toolkit.study.config import load_experiment
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "results"
 
 

@@ -141,7 +141,7 @@ def _reference_dir() -> Path:
     env = os.environ.get("TOOLKIT_REFERENCE_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+    return Path(__file__).resolve().parents[3] / "shared" / "reference"
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +155,7 @@ def reference_rows() -> list[dict[str, str]]:
     if os.environ.get("TOOLKIT_REFERENCE_DIR"):
         text = (_reference_dir() / "geometry_grid.csv").read_text()
     else:
-        text = gzip.decompress((Path(__file__).parent / "data" / "geometry_grid.csv.gz").read_bytes()).decode()
+        text = gzip.decompress((Path(__file__).resolve().parents[1] / "data" / "geometry_grid.csv.gz").read_bytes()).decode()
     return list(csv.DictReader(io.StringIO(text, newline="")))
 
 

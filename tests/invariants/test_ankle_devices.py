@@ -9,24 +9,13 @@ import numpy as np
 import pytest
 
 from toolkit.analysis.power import cycle_summary, external_moment_work
-from toolkit.model.anthropometry import Rider
-from toolkit.model.bikefit import BikeFit
-from toolkit.model.leg import LegModel, make_setup
 from toolkit.ocp.problem import ProblemSpec, SolverSpec
-from toolkit.ocp.solve import PedalingSolver
 
 NODES = 40  # the stiff-stop limit converges with the mesh (0.44 pp ankle share at 40 nodes, 0.2 at 80)
 Q0 = -15.0
 
 
-@pytest.fixture(scope="module")
-def solver():
-    return PedalingSolver(LegModel())
-
-
-@pytest.fixture(scope="module")
-def setup(solver):
-    return make_setup(solver.model, Rider(), BikeFit())
+# `solver` and `setup` (default rider and fit) come from tests/conftest.py (built once per session).
 
 
 @pytest.fixture(scope="module")

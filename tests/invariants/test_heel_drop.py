@@ -10,24 +10,13 @@ import pytest
 
 from toolkit.analysis.limits import heel_drop_bound_active, joint_range_limits
 from toolkit.analysis.power import cycle_summary
-from toolkit.model.anthropometry import Rider
-from toolkit.model.bikefit import BikeFit
-from toolkit.model.leg import LegModel, make_setup
 from toolkit.ocp.heel_drop import reference_profile, sole_upper_bound, window_weight
 from toolkit.ocp.problem import ProblemSpec, SolverSpec
-from toolkit.ocp.solve import PedalingSolver
 
 NODES = 24
 
 
-@pytest.fixture(scope="module")
-def solver():
-    return PedalingSolver(LegModel())
-
-
-@pytest.fixture(scope="module")
-def setup(solver):
-    return make_setup(solver.model, Rider(), BikeFit())
+# `solver` and `setup` (default rider and fit) come from tests/conftest.py (built once per session).
 
 
 @pytest.fixture(scope="module")

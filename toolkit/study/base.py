@@ -20,9 +20,15 @@ FIG_DPI = 100
 
 
 def experiments_dir() -> Path:
-    """The repository's experiments/ (next to the package), else ./experiments."""
+    """The repository's experiments/ (next to the package; editable installs and checkouts), else the copy a
+    regular install puts under <prefix>/share/pedaling-toolkit/experiments, else ./experiments."""
+    import sysconfig
+
     here = Path(__file__).resolve().parents[2] / "experiments"
-    return here if here.is_dir() else Path.cwd() / "experiments"
+    if here.is_dir():
+        return here
+    installed = Path(sysconfig.get_path("data")) / "share" / "pedaling-toolkit" / "experiments"
+    return installed if installed.is_dir() else Path.cwd() / "experiments"
 
 
 def _save(fig, path: Path) -> Path:

@@ -5,6 +5,7 @@ import numpy as np
 
 from ..model.leg import JOINTS
 from ..model.muscles import MUSCLE_NAMES
+from .cycle_curves import normalized_fibre_length
 from .pedal import radial_force, resultant_force, tangential_force
 from .power import joint_power
 from .resample import crank_angle_grid, resample_periodic
@@ -33,10 +34,10 @@ def crank_angle_table(sol, step_deg: float = 1.0) -> dict[str, np.ndarray]:
     out["pedal_force_radial_N"] = on_grid(radial_force(sol))
     out["pedal_force_resultant_N"] = on_grid(resultant_force(sol))
     out["crank_torque_Nm"] = on_grid(sol["crank_torque"])
-    lopt = np.array([sol.setup["muscles"][n]["optimal_fiber_length_m"] for n in MUSCLE_NAMES])
+    lnorm = normalized_fibre_length(sol)
     for k, n in enumerate(MUSCLE_NAMES):
         out[f"{n}_activation"] = on_grid(sol["activation"][k])
         out[f"{n}_excitation"] = on_grid(sol["excitation"][k])
         out[f"{n}_force_N"] = on_grid(sol["force"][k])
-        out[f"{n}_fiber_length_norm"] = on_grid(sol["fiber_length"][k] / lopt[k])
+        out[f"{n}_fiber_length_norm"] = on_grid(lnorm[k])
     return out

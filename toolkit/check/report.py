@@ -15,9 +15,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..analysis.power import cycle_summary
 from ..analysis.summary import multistart_spread
-from ..model.leg import JOINTS
 from .conditions import ANKLES, CANONICAL, PARK, condition_key, conditions, work_tables  # noqa: F401 (re-exported)
 from .metrics import park_metrics, solution_metrics
 from .reference import AGREES, DOES_NOT, NO_DATA, ReferenceRow, load_park2022, load_reference_rows, verdict

@@ -16,7 +16,7 @@ CONDITIONS is the registry's names in definition order, so a condition cannot be
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import ClassVar
 
 import numpy as np

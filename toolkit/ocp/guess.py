@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from ..model.leg import LegModel, Setup
+from ..model.leg import Setup
 from .conditions import BOUNDS, condition_for
 from .problem import ProblemSpec
 from .solution import Solution

@@ -41,6 +41,7 @@ class PedalingSolver:
     model: LegModel = field(default_factory=LegModel)
     _cache: dict = field(default_factory=dict, repr=False)
     _transcriptions: dict = field(default_factory=dict, repr=False)
+    _references: dict = field(default_factory=dict, repr=False)  # free-ankle references of relative conditions
 
     def transcription(self, spec: ProblemSpec) -> Transcription:
         """The transcription of spec's structure (cheap: its NLP functions are built on first use)."""
@@ -129,8 +130,19 @@ class PedalingSolver:
     def reference_solution(self, setup: Setup, spec: ProblemSpec) -> Solution:
         """The free-ankle solution a relative or shift heel drop is measured against: the same rider, fit, power,
         cadence, cost and mesh with the ankle free (its best start when several are asked for)."""
-        return self.solve(setup, replace(spec, condition="free", heel_drop_reference_deg=(),
-                                         ankle_range_reference_deg=None))
+        # Only the free problem matters: the condition's own settings are reset, so every drop or range of a
+        # sweep maps to the same reference.
+        d = ProblemSpec()
+        own = ("fixed_ankle_deg", "heel_drop_deg", "heel_drop_mode", "heel_drop_window_deg", "heel_drop_ramp_deg",
+               "heel_drop_reference_deg", "prescribed_sole_deg", "ankle_range_deg", "ankle_range_width_deg",
+               "ankle_range_reference_deg", "ankle_stop_stiffness_Nm_per_rad", "brace_stiffness_Nm_per_rad",
+               "brace_neutral_deg", "brace_damping_Nms_per_rad")
+        free = replace(spec, condition="free", **{k: getattr(d, k) for k in own})
+        # A sweep over drops or ranges shares one reference: solve it once per rider, fit and problem.
+        key = (repr(free), setup.leg_params.tobytes(), setup.muscle_params.tobytes(), repr(setup.rider))
+        if key not in self._references:
+            self._references[key] = self.solve(setup, free)
+        return self._references[key]
 
     def solve(self, setup: Setup, spec: ProblemSpec, guess: Solution | None = None,
               start: int | None = None) -> Solution:

@@ -14,7 +14,6 @@ import math
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
 
 from ..model.leg import JOINTS
 from . import comparison as C

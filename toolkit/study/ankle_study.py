@@ -12,7 +12,6 @@ starts within 0.5 % of the best cost goes to extras.json. Metrics (`point_metric
 """
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from typing import Any, Sequence
 

@@ -34,7 +34,7 @@ from ..analysis.engagement import muscle_engagement
 from ..model.leg import JOINTS
 from ..ocp.problem import ProblemSpec
 from ..ocp.solution import Solution
-from .base import Variant, experiments_dir, knee_at_bdc_deg, shares_pct
+from .base import Variant, experiments_dir, knee_at_bdc_deg
 from .config import Point, load_experiment
 from .intensity import _num
 

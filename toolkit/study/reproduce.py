@@ -33,16 +33,14 @@ import sys
 import textwrap
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from ..model.leg import JOINTS
 from . import comparison as C
-from .base import (FIG_DPI, Evaluation, FailureRec, Record, StudyData, StudyDef, Variant, _angle_at, _f, _match,
-                   _save, action_shares_pct, experiments_dir, hip_flexion_mean_deg, knee_at_bdc_deg, max_activation,
+from .base import (Evaluation, FailureRec, Record, StudyData, StudyDef, Variant, _f, _save, action_shares_pct, experiments_dir, max_activation,
                    mean_positive_power_W, peak_action_power_W, shares_pct)
 from . import ankle_report, heel_report
 from .config import ConfigError, Experiment, Point, load_experiment

@@ -9,21 +9,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from toolkit.study import ankle_report as AR
-from toolkit.study import ankle_study as A
 from toolkit.study import reproduce as R
 from toolkit.study.config import load_experiment
+from toolkit.study.metrics import ankle_constraint as AR
+from toolkit.study.registry import study
+from toolkit.study.solvers import ankle_constraint as A
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "results"
+NAME = "ankle_constraint"
 
 
 def test_sweep_constants_live_in_the_experiment_file():
-    exp = load_experiment(ROOT / "experiments" / "study_ankle_constraint.toml")
+    exp = load_experiment(study(NAME).variant("main").path)
     c = exp.conditions
     xs: dict[str, set] = {"range_limited": set(), "braced": set()}
     for p in exp.points():
-        sx = A.sweep_x(p.condition_label)
+        sx = AR.sweep_x(p.condition_label)
         if sx is not None:
             xs[sx[0]].add(sx[1])
             if sx[0] == "braced":  # the stiff end meets `fixed`
@@ -32,25 +34,25 @@ def test_sweep_constants_live_in_the_experiment_file():
     assert xs["braced"] == set(c.brace_stiffness_Nm_per_rad) and {0.0, 1e5} <= xs["braced"]
     assert sorted({p.spec.power_W for p in exp.points()}) == list(exp.intensity.values)
     assert exp.solver.nodes == 40 and exp.solver.multistart >= 2
-    assert A.sweep_x("range_limited_w7.5") == ("range_limited", 7.5) and A.sweep_x("fixed") is None
+    assert AR.sweep_x("range_limited_w7.5") == ("range_limited", 7.5) and AR.sweep_x("fixed") is None
     assert A.multistart_positions(7) == {0, 3, 6} and A.multistart_positions(1) == {0}
 
 
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory, solver):
     out = tmp_path_factory.mktemp("ankle")
-    info = R.reproduce_study(A.NAME, out, solver=solver, quick=True, progress=False, figures=True)
+    info = R.reproduce_study(NAME, out, solver=solver, quick=True, progress=False, figures=True)
     return out, info
 
 
 def test_quick_pipeline_page_and_figures(quick):
     out, info = quick
-    sdir = out / A.NAME
+    sdir = out / NAME
     assert info["points"] + info["failures"] == 9  # 6 main + 3 mesh sensitivity points
     for f in ("range_sweep.png", "brace_sweep.png", "comparison.png", "extras.json", "comparison.md"):
         assert (sdir / f).exists(), f
     md = (sdir / "comparison.md").read_text(encoding="utf-8")
-    assert md == R.render_study_markdown(A.NAME, out)
+    assert md == R.render_study_markdown(NAME, out)
     assert "## Does constraining the ankle favor the hip and disfavor the knee?" in md and "**Verdict:**" in md
     assert "## Claim D (recumbent, ankle immobilized) in context" in md and "../recumbent/comparison.md" in md
     extras = json.loads((sdir / "extras.json").read_text(encoding="utf-8"))
@@ -61,7 +63,7 @@ def test_quick_pipeline_page_and_figures(quick):
 
 def test_metrics_of_the_quick_solutions(quick):
     out, _ = quick
-    data = R.load_study_data(A.NAME, out)
+    data = R.load_study_data(NAME, out)
     free, fixed = AR._at(data, 120.0, "free"), AR._at(data, 120.0, "fixed")
     fm, xm = AR._metrics(free), AR._metrics(fixed)
     for m in (fm, xm):
@@ -72,18 +74,18 @@ def test_metrics_of_the_quick_solutions(quick):
     spring = AR._at(data, 120.0, "braced_k100")
     sm = AR._metrics(spring)
     assert sm["device_positive_J"] > 0 > sm["device_negative_J"]  # the spring stores and returns energy
-    assert AR.constrains(free, spring) and AR.constrains(free, fixed) and not AR.constrains(free, free)
+    assert AR.constrains(free, spring, 1.0) and AR.constrains(free, fixed, 1.0) and not AR.constrains(free, free, 1.0)
     head, rows, tally = AR.direction_table(data)
     assert rows and all(len(r) == len(head) for r in rows)
     assert tally["hip_share_up"][1] >= 2
 
 
-@pytest.mark.skipif(not (RESULTS / A.NAME / "comparison.md").exists(), reason="results/ not generated")
+@pytest.mark.skipif(not (RESULTS / NAME / "comparison.md").exists(), reason="results/ not generated")
 def test_committed_page_reports_ends_infeasible_points_and_spread():
-    data = R.load_study_data(A.NAME, RESULTS)
+    data = R.load_study_data(NAME, RESULTS)
     for f in data.failures:  # infeasible widths are failures with their message, never results
         assert f.status == "Infeasible_Request" and "reaches the pedal" in f.message
-    md = (RESULTS / A.NAME / "comparison.md").read_text(encoding="utf-8")
+    md = (RESULTS / NAME / "comparison.md").read_text(encoding="utf-8")
     assert all(f"**Infeasible_Request**: {f.message}" in md for f in data.failures)
     for pw in (120.0, 250.0):
         assert AR._at(data, pw, "free") is not None and AR._at(data, pw, "fixed") is not None

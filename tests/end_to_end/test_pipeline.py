@@ -16,6 +16,7 @@ from toolkit.study import reproduce as R
 from toolkit.study import store
 from toolkit.study.base import experiments_dir
 from toolkit.study.config import load_experiment
+from toolkit.study.registry import load_study, studies_dir, study
 
 
 class FakeSolver:
@@ -78,12 +79,11 @@ def test_reproduce_writes_experiment_json_like_run(model, tmp_path):
 
 
 def test_load_study_data_interprets_results_with_the_stored_config(tmp_path, monkeypatch):
-    exps_copy = tmp_path / "experiments"
-    shutil.copytree(experiments_dir(), exps_copy)
-    monkeypatch.setattr(R, "experiments_dir", lambda: exps_copy)
-    monkeypatch.setattr(store, "experiments_dir", lambda: exps_copy)
     name = "recumbent"
-    variants = R.STUDIES[name].variants
+    exps_copy = tmp_path / "studies" / name
+    shutil.copytree(studies_dir() / name, exps_copy)
+    st = load_study(exps_copy)
+    variants = st.variants
     out = tmp_path / "results"
     (out / name).mkdir(parents=True)
     solved_with = {}
@@ -99,7 +99,7 @@ def test_load_study_data_interprets_results_with_the_stored_config(tmp_path, mon
         assert load_experiment(exps_copy / v.file).solver.nodes == 24 != exp.solver.nodes
     with warnings.catch_warnings():
         warnings.simplefilter("error", R.StoredConfigWarning)
-        data = R.load_study_data(name, out)
+        data = R.load_study_data(st, out)
     for e in data.experiments:
         assert e.solver.nodes == solved_with[e.name].solver.nodes  # the stored interpretation wins
         assert [p.spec for p in e.points()] == [p.spec for p in solved_with[e.name].points()]
@@ -110,12 +110,12 @@ def test_load_study_data_interprets_results_with_the_stored_config(tmp_path, mon
     hdf5.write_failure(out / name / f"{stem}.h5", "k", SolverStats(False, "Error", 0, 0.0, 0.0, math.nan, math.inf),
                        solved_with[stem].points()[0].spec)
     with pytest.warns(R.StoredConfigWarning, match="no stored experiment config"):
-        data = R.load_study_data(name, out)
+        data = R.load_study_data(st, out)
     assert data.experiments[0].solver.nodes == 24
 
 
 def test_stored_config_round_trips_for_every_shipped_experiment():
-    for f in sorted(experiments_dir().glob("*.toml")):
+    for f in sorted([*experiments_dir().glob("*.toml"), *studies_dir().glob("*/study_*.toml")]):
         exp = load_experiment(f)
         again = load_experiment(exp.name, data=store.loadable_config(json.loads(json.dumps(exp.to_dict(),
                                                                                             default=str))))
@@ -127,7 +127,8 @@ def test_stored_config_round_trips_for_every_shipped_experiment():
 
 def test_heel_study_solves_each_point_through_solve_point(model, monkeypatch):
     from toolkit.study import executors
-    from toolkit.study import heel_study as H
+    from toolkit.study.solvers import heel_drop as H
+    from toolkit.study.solvers import starts
 
     seen = []
     real = executors.solve_point
@@ -140,14 +141,14 @@ def test_heel_study_solves_each_point_through_solve_point(model, monkeypatch):
     fake = FakeSolver(model)
     fake.solve = lambda setup, spec, guess=None, start=None: fake._sol(spec, False)  # every start fails
     pts = _points()
-    sols, info = H.solve_heel(pts, fake, exp=None)
+    sols, info = H.solve(pts, fake, exp=None)
     assert [k for k, _, _ in seen] == [pts[0].key, pts[1].key]  # one free solve per fit and problem
-    assert all(s is H.best_of_starts for _, _, s in seen)
+    assert all(s is starts.best_of_starts for _, _, s in seen)
     assert all(not s.success for s in sols.values()) and info["multistart"] == {}
 
 
 def test_ankle_study_solves_each_point_through_solve_point(model, monkeypatch):
-    from toolkit.study import ankle_study as A
+    from toolkit.study.solvers import ankle_constraint as A
     from toolkit.study import executors
 
     seen = []
@@ -160,10 +161,9 @@ def test_ankle_study_solves_each_point_through_solve_point(model, monkeypatch):
     monkeypatch.setattr(executors, "solve_point", counting)
     fake = FakeSolver(model)
     fake.solve = lambda setup, spec, guess=None, start=None: fake._sol(spec, False)  # every solve fails
-    study = R.STUDIES["ankle_constraint"]
-    exp = R._load_variant(study.variants[0], quick=True)
-    pts = [p for p in exp.points() if study.select is None or study.select(p)]
-    sols, _ = A.solve_constraint(pts, fake, exp=exp)
+    exp = R._load_variant(study("ankle_constraint").variant("main"), quick=True)
+    pts = exp.points()
+    sols, _ = A.solve(pts, fake, exp=exp)
     assert set(sols) == {p.key for p in pts}
     assert {p.key for p in pts} <= set(seen)  # every point's solve went through solve_point
     assert not any(s.success for s in sols.values())

@@ -10,33 +10,78 @@ from pathlib import Path
 import pytest
 
 from toolkit.study import comparison as C
-from toolkit.study import heel_study as H
 from toolkit.study import reproduce as R
-from toolkit.study.config import load_experiment
+from toolkit.study.config import ConfigError, load_experiment
+from toolkit.study.metrics import classic as CL
+from toolkit.study.metrics import heel_drop as H
+from toolkit.study.registry import load_study, studies, study, study_names
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "results"
-STUDY_FILES = sorted((ROOT / "experiments").glob("study_*.toml"))
+STUDIES_DIR = ROOT / "studies"
 
 
-# ----------------------------------------------------------------------------------------------- configs
+# ----------------------------------------------------------------------------------------------- definitions
 
-def test_every_study_file_is_used_and_valid():
-    used = {v.file for s in R.STUDIES.values() for v in s.variants}
-    assert used == {p.name for p in STUDY_FILES}
-    for p in STUDY_FILES:
-        exp = load_experiment(p, check_fit=True)
-        assert exp.n_points() >= 1
-        assert exp.output.dir.name in R.STUDIES  # writes into results/<study>/
+def test_every_experiment_file_of_a_study_folder_is_a_variant_and_valid():
+    for name, st in studies().items():
+        assert st.directory == STUDIES_DIR / name
+        files = {p.name for p in st.directory.glob("*.toml")} - {"study.toml"}
+        assert {v.file for v in st.variants} == files
+        for v in st.variants:
+            exp = load_experiment(v.path, check_fit=True)
+            assert exp.n_points() >= 1
+            assert exp.output.dir.name == name  # `run` on a study file writes next to the study's results
+            assert exp.name == st.experiment_name(v.role)
+    assert not list((ROOT / "experiments").glob("study_*.toml"))  # the study files moved into their folders
 
 
-@pytest.mark.parametrize("name", R.STUDY_NAMES)
+@pytest.mark.parametrize("name", study_names())
 def test_quick_overrides_validate(name):
-    for v in R.STUDIES[name].variants:
+    for v in study(name).variants:
         exp = R._load_variant(v, quick=True)
         assert exp.solver.nodes == R.QUICK_NODES
-        pts = [p for p in exp.points() if R.STUDIES[name].select is None or R.STUDIES[name].select(p)]
-        assert 1 <= len(pts) <= 6
+        assert 1 <= len(exp.points()) <= 6
+
+
+def test_no_study_constant_in_the_metrics_modules():
+    """Study constants live in study.toml: no experiment file name or study power/cadence pair in code."""
+    pkg = ROOT / "toolkit" / "study"
+    files = [*pkg.glob("metrics/*.py"), *pkg.glob("solvers/*.py"), pkg / "reproduce.py", pkg / "render.py",
+             pkg / "readback.py"]
+    code = "\n".join(p.read_text(encoding="utf-8") for p in files)
+    for st in studies().values():
+        for v in st.variants:
+            assert f'"{v.file}"' not in code and f'"{Path(v.file).stem}"' not in code, v.file
+    assert "(120.0, 60.0)" not in code and "0.711" not in code
+
+
+def test_study_folder_errors_name_the_file_and_key(tmp_path):
+    d = tmp_path / "mine"
+    d.mkdir()
+    (d / "study.toml").write_text('[study]\nname = "other"\ntitle = "t"\nclaims = "c"\nquestion = "q"\n'
+                                  'metrics = "trunk_angel"\n[[variants]]\nfile = "nope.toml"\nlabel = "x"\n'
+                                  '[[published]]\nclaim = "C"\nquantity = "q"\nvalue = "abc"\ncriterion = "within:10"\n'
+                                  'source = "s"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as e:
+        load_study(d)
+    text = "\n".join(e.value.problems)
+    assert f"{d / 'study.toml'}: study.name: 'other' differs from its folder 'mine'" in text
+    assert "study.metrics: no metrics module 'trunk_angel'; did you mean 'trunk_angle'?" in text
+    assert "variants[0].file: 'nope.toml' not found" in text
+    assert "published: [0] value: 'abc' is not a number" in text
+
+
+def test_a_study_folder_of_ones_own_runs_from_its_path(tmp_path, capsys):
+    """A researcher's study: a folder with study.toml and an experiment file, reproduced by path."""
+    import shutil
+
+    d = tmp_path / "trunk_angle"
+    shutil.copytree(STUDIES_DIR / "trunk_angle", d)
+    st = load_study(d)
+    assert st.directory == d and st.evaluate is study("trunk_angle").evaluate
+    assert R.reproduce_main([str(tmp_path / "nowhere")], out=str(tmp_path / "o")) == 2
+    assert "unknown study" in capsys.readouterr().err
 
 
 def test_heel_drop_fits_use_the_default_saddle_height(model):
@@ -46,16 +91,18 @@ def test_heel_drop_fits_use_the_default_saddle_height(model):
     from toolkit.model.bikefit import BikeFit
     from toolkit.model.leg import make_setup
 
+    st = study("heel_drop")
     h = make_setup(model, Rider(), BikeFit()).saddle_height_m
-    for v in R.STUDIES["heel_drop"].variants:
-        fits = dict(load_experiment(ROOT / "experiments" / v.file).fits)
-        if "default" in fits:
-            assert fits["default"].saddle_height_m == pytest.approx(h, abs=1e-6)
-    fits = load_experiment(ROOT / "experiments" / "study_heel_drop_saddle.toml").fits
-    sweep = sorted(round((f.saddle_height_m - h) * 1000, 1) for n, f in fits if n.startswith(H.SWEEP_PREFIX))
+    for v in st.variants:
+        fits = dict(load_experiment(v.path).fits)
+        if st.param("base_fit") in fits:
+            assert fits[st.param("base_fit")].saddle_height_m == pytest.approx(h, abs=1e-6)
+    fits = load_experiment(st.variant("saddle").path).fits
+    sweep = sorted(round((f.saddle_height_m - h) * 1000, 1) for n, f in fits)
     assert sweep == [-15.0, -7.5, 7.5, 15.0]
-    comp = [f.saddle_height_m for n, f in fits if n.startswith(H.COMP_PREFIX)]
-    assert comp and all(c < h for c in comp)  # fit compensation lowers the saddle
+    comp = [f.saddle_height_m for v in st.variants if v.role.startswith(st.param("compensated_prefix"))
+            for _, f in load_experiment(v.path).fits]
+    assert len(comp) == 3 and all(c < h for c in comp)  # fit compensation lowers the saddle
 
 
 def test_heel_condition_labels_round_trip():
@@ -66,7 +113,7 @@ def test_heel_condition_labels_round_trip():
 
 
 def test_lt_baseline_riders_pose_identical_problems():
-    exp = load_experiment(ROOT / "experiments" / "study_lactate_threshold.toml")
+    exp = load_experiment(study("lactate_threshold").variant("baseline").path)
     assert any("poses the same problem" in w for w in exp.warnings)
     by_rider = {}
     for p in exp.points():
@@ -75,43 +122,37 @@ def test_lt_baseline_riders_pose_identical_problems():
     assert a == b
 
 
-def test_selection_filters():
-    heel = load_experiment(ROOT / "experiments" / "study_heel_drop_saddle.toml").points()
-    kept = [p for p in heel if H.select(p)]
-    for p in kept:
-        if p.fit_name.startswith(H.COMP_PREFIX):
-            assert p.condition_label == p.fit_name[len(H.COMP_PREFIX):]
-        else:  # the sweep: free and relative drops 5, 10 deg
-            assert p.condition_label in ("free", "heel_drop5", "heel_drop10")
-    assert len(kept) < len(heel)
-    classic = [p for p in load_experiment(ROOT / "experiments" / "study_classic.toml").points()
-               if R._classic_select(p)]
-    assert {(p.spec.cadence_rpm, p.spec.power_W) for p in classic if p.spec.cadence_rpm == 60} == {(60.0, 120.0)}
-    assert min(p.spec.power_W for p in classic if p.spec.cadence_rpm == 90) == 250.0
+def test_classic_files_hold_exactly_the_published_points():
+    st = study("classic")
+    e = load_experiment(st.variant("ericson").path).points()
+    assert [(p.spec.power_W, p.spec.cadence_rpm) for p in e] == [(120.0, 60.0)]
+    el = load_experiment(st.variant("elmer").path).points()
+    lo, hi = st.param("elmer_range_W")
+    assert {p.spec.cadence_rpm for p in el} == {90.0} and min(p.spec.power_W for p in el) == lo
+    assert any(p.spec.power_W == hi for p in el)
 
 
 def test_classic_one_head_is_the_ericson_point_with_the_other_force_set():
-    """The sensitivity file differs from the Ericson part of study_classic only in the force set."""
-    base = [p for p in load_experiment(ROOT / "experiments" / "study_classic.toml").points()
-            if R._classic_select(p) and p.spec.cadence_rpm == R.ERICSON[1]]
-    sens = load_experiment(ROOT / "experiments" / "study_classic_one_head.toml").points()
+    """The sensitivity file differs from the Ericson file only in the force set."""
+    st = study("classic")
+    base = load_experiment(st.variant("ericson").path).points()
+    sens = load_experiment(st.variant("sensitivity").path).points()
     assert len(base) == len(sens) == 1
     b, s = base[0], sens[0]
     assert b.spec == s.spec and b.fit == s.fit and b.condition_label == s.condition_label
     assert b.rider.max_force_set == "complete_groups" and s.rider.max_force_set == "pedaling_model"
     from dataclasses import replace
     assert replace(s.rider, max_force_set="complete_groups") == b.rider
-    labels = {v.file: v.label for v in R.STUDIES["classic"].variants}
-    assert labels["study_classic_one_head.toml"].startswith("SENSITIVITY")
+    assert st.variant("sensitivity").label.startswith("SENSITIVITY")
 
 
 # ----------------------------------------------------------------------------------------------- comparison logic
 
-def test_published_file_is_complete_and_cited():
+def test_published_rows_are_complete_and_cited():
     rows = C.load_published()
     assert rows
     for p in rows:
-        assert p.source and p.criterion and p.study in R.STUDIES
+        assert p.source and p.criterion and p.study in studies()
         C.parse_criterion(p.criterion)
 
 
@@ -147,18 +188,15 @@ def test_bad_criteria(bad):
         C.parse_criterion(bad)
 
 
-def test_load_published_rejects_bad_rows(tmp_path):
-    head = ",".join(C.PUBLISHED_COLUMNS)
-    p = tmp_path / "p.csv"
-    p.write_text(head + "\ns,A,q,abc,%,within:10,src,n\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="row 2: value"):
-        C.load_published(p)
-    p.write_text(head + "\ns,A,q,1,%,within:10,src,n\ns,A,q,2,%,within:10,src,n\n", encoding="utf-8")
+def test_check_published_rejects_bad_rows():
+    P = C.Published
+    with pytest.raises(ValueError, match=r"\[0\] value"):
+        C.check_published([P("s", "A", "q", "abc", "%", "within:10", "src")])
     with pytest.raises(ValueError, match="duplicate"):
-        C.load_published(p)
-    p.write_text("study,claim\ns,A\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="missing column"):
-        C.load_published(p)
+        C.check_published([P("s", "A", "q", 1.0, "%", "within:10", "src"), P("s", "A", "q", 2.0, "%", "within:10", "src")])
+    with pytest.raises(ValueError, match=r"\[0\] criterion"):
+        C.check_published([P("s", "A", "q", 1.0, "%", "nope:1", "src")])
+    assert C.published_value(31) == 31.0 and C.published_value(" rise ") == "rise"
 
 
 def test_compare_and_markdown_on_synthetic_data():
@@ -203,7 +241,7 @@ def test_format_value():
 
 # ----------------------------------------------------------------------------------------------- pipeline
 
-@pytest.mark.parametrize("name", R.STUDY_NAMES)
+@pytest.mark.parametrize("name", study_names())
 def test_quick_reproduce_end_to_end(name, tmp_path, solver):
     """Each study's pipeline at 16 nodes on a few points: solve, HDF5, comparison table, figures, README."""
     info = R.reproduce_study(name, tmp_path, solver=solver, quick=True, progress=False, figures=(name == "heel_drop"))
@@ -212,7 +250,7 @@ def test_quick_reproduce_end_to_end(name, tmp_path, solver):
     assert list(sdir.glob("*.h5"))
     # run's writer: the resolved (quick-overridden) config is stored as experiment_json, as `run` stores it
     from toolkit.io.hdf5 import read_experiment
-    for v in R.STUDIES[name].variants:
+    for v in study(name).variants:
         exp = R._load_variant(v, quick=True)
         assert read_experiment(sdir / f"{exp.name}.h5") == json.loads(json.dumps(exp.to_dict(), default=str))
     assert not [p for p in sdir.iterdir() if p.name.startswith(".")]  # no temporaries or journals left
@@ -230,7 +268,7 @@ def test_quick_reproduce_end_to_end(name, tmp_path, solver):
     md = (tmp_path / "heel_drop" / "comparison.md").read_text(encoding="utf-8")
     assert "infeasible: a heel drop (relative) of 40 deg" in md and "largest feasible drop is" in md
     assert "### Robustness: does the sign hold?" in md and "GMAX +work (J)" in md
-    assert "Efficiency (metabolic cost, gross efficiency): pending" in md
+    assert "Metabolic power at the headline drop" in md and "pending" not in md
     extras = json.loads((tmp_path / "heel_drop" / "extras.json").read_text(encoding="utf-8"))
     assert extras["multistart"] and extras["largest_feasible_drop"]
 
@@ -252,7 +290,7 @@ def test_committed_readme_equals_what_the_hdf5_files_give():
 
 
 @needs_results
-@pytest.mark.parametrize("name", R.STUDY_NAMES)
+@pytest.mark.parametrize("name", study_names())
 def test_committed_study_tables_equal_what_the_hdf5_files_give(name):
     path = RESULTS / name / "comparison.md"
     assert path.exists(), f"run: python -m toolkit reproduce {name}"
@@ -262,7 +300,7 @@ def test_committed_study_tables_equal_what_the_hdf5_files_give(name):
 @needs_results
 def test_committed_results_are_full_runs_and_small():
     info = json.loads((RESULTS / R.RUN_INFO).read_text(encoding="utf-8"))
-    assert set(info["studies"]) == set(R.STUDY_NAMES)
+    assert set(info["studies"]) == set(study_names())
     assert not any(s.get("quick") for s in info["studies"].values())
     total = sum(p.stat().st_size for p in RESULTS.rglob("*") if p.is_file())
     assert total < 15e6
@@ -301,7 +339,7 @@ def test_sensitivity_rows_are_labelled_and_kept_apart():
     assert all(r.label.startswith("SENSITIVITY") for r in rows if r.sensitivity)
     main = [r for r in rows if not r.sensitivity]
     m = re.search(r"All comparison rows of the default model: (\d+) agree, (\d+) disagree", readme)
-    all_main = [r for n in R.STUDY_NAMES for r in R.study_rows(R.load_study_data(n, RESULTS)) if not r.sensitivity]
+    all_main = [r for n in study_names() for r in R.study_rows(R.load_study_data(n, RESULTS)) if not r.sensitivity]
     assert m and int(m.group(1)) == sum(1 for r in all_main if r.agrees is True)
     assert int(m.group(2)) == sum(1 for r in all_main if r.agrees is False)
     assert main
@@ -336,3 +374,9 @@ def test_readme_findings_block_is_generated_from_the_committed_results():
     from toolkit.study.findings import committed_block, render_findings
 
     assert committed_block(ROOT / "README.md") == render_findings(ROOT / "results")
+
+
+def test_an_old_experiments_path_of_a_study_file_says_where_it_moved(tmp_path):
+    with pytest.raises(ConfigError) as e:
+        load_experiment(ROOT / "experiments" / "study_trunk_angle.toml")
+    assert "study files moved to studies/<name>/: trunk_angle/study_trunk_angle.toml" in e.value.problems[0]

@@ -1,20 +1,20 @@
-"""Shared pieces of the study reproductions: study definitions, stored records and per-solution metrics.
+"""Shared pieces of the study reproductions: stored records, the evaluation record and per-solution metrics.
 
-Kept apart from `reproduce` (the engine, registry and renderers) so that study modules such as
-`heel_study` can use them without importing the registry.
+Kept apart from `reproduce` (the engine) and `registry` (the study definitions) so that metrics modules can
+use them without importing either.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
 
 from ..model.leg import JOINTS
 from . import comparison as C
-from .config import Experiment, Point
+from .config import Experiment
 
 FIG_DPI = 100
 
@@ -34,37 +34,6 @@ def experiments_dir() -> Path:
 def _save(fig, path: Path) -> Path:
     fig.savefig(path, dpi=FIG_DPI)
     return path
-
-# ----------------------------------------------------------------------------------------------------------
-# Study definitions
-# ----------------------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Variant:
-    """One experiment file of a study. label: what it stands for in tables (hypotheses say so).
-    quick: --set overrides that shrink it for the quick (test) mode, besides solver.nodes."""
-
-    file: str
-    label: str
-    quick: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class StudyDef:
-    name: str
-    title: str
-    claims: str
-    question: str
-    variants: tuple[Variant, ...]
-    evaluate: Callable[["StudyData"], "Evaluation"]
-    select: Callable[[Point], bool] | None = None
-    select_doc: str = ""
-    figures: Callable[["StudyData", Sequence[C.ComparisonRow], Path], list[Path]] | None = None
-    extras: Callable[[Any, Sequence[Experiment]], dict] | None = None
-    # Own solve loop (e.g. one free-ankle reference per fit reused by its heel drops, several starts per point):
-    # solve(points, solver, progress, experiment) -> (key -> Solution, info); info (JSON-able) is merged into extras.json.
-    solve: Callable[[Sequence[Point], Any, Any, Experiment], tuple[dict[str, Any], dict]] | None = None
-
 
 @dataclass
 class Evaluation:
@@ -130,6 +99,7 @@ class StudyData:
     extras: dict
     experiments: list[Experiment]
     out: str = ""  # the output directory the data was read from (a study may put another study's file in context)
+    study: Any = None  # the StudyDef (registry): its parameters, variants and published rows
 
     def find(self, experiment: str | None = None, **labels) -> list[Record]:
         return [r for r in self.records if (experiment is None or r.experiment == experiment)
@@ -167,6 +137,12 @@ def action_shares_pct(r: Record) -> dict[str, float]:
 def mean_positive_power_W(r: Record, joint: str) -> float:
     """Mean positive power of a joint over the cycle, both legs (W)."""
     return 2.0 * r.summary.positive_work_J[joint] / r.sol.period_s
+
+
+def _power_W(r: Record, kind: str, joint: str) -> float:
+    """Mean power of one kind of joint work over the cycle, both legs (W): kind is 'positive_work_J',
+    'negative_work_J', 'extension_work_J' or 'flexion_work_J' of the cycle summary."""
+    return 2.0 * getattr(r.summary, kind)[joint] / r.sol.period_s
 
 
 def peak_action_power_W(r: Record, joint: str, action: str) -> float:

@@ -18,12 +18,26 @@ import numpy as np
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 
 
+def _moved_hint(path: Path) -> str:
+    """'; moved to studies/<name>/<file>' for a study experiment file named by its old experiments/ path."""
+    if not path.name.startswith("study_"):
+        return ""
+    from .registry import studies_dir
+
+    found = sorted(studies_dir().glob(f"*/{path.name}"))
+    if found:
+        return f"; study files moved to studies/<name>/: {found[0].parent.name}/{path.name} in {studies_dir()}"
+    if path.name in ("study_classic.toml", "study_heel_drop_saddle.toml"):
+        return "; study files moved to studies/<name>/ (see studies/README.md)"
+    return ""
+
+
 def read_config_bytes(path: Path) -> tuple[bytes | None, str | None]:
     """(content, None) of a regular file, or (None, what is wrong). Never blocks on a FIFO or device."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
-        return None, "no such file"
+        return None, "no such file" + _moved_hint(Path(path))
     except ValueError:  # embedded NUL byte
         return None, "the file name contains a NUL byte"
     except OSError as e:

@@ -1,7 +1,7 @@
-"""Model-vs-published comparison tables (pure functions: no solving, no files except the packaged CSV).
+"""Model-vs-published comparison tables (pure functions: no solving, no files).
 
-Published values live in `toolkit/study/data/published.csv`, one row per published quantity, each with its
-citation, and the toolkit's agreement *criterion* for it (the criterion is ours, not the paper's; it is stated
+Published values live in each study's `[[published]]` tables (studies/<name>/study.toml), one per published
+quantity, each with its citation, and the toolkit's agreement *criterion* for it (the criterion is ours, not the paper's; it is stated
 next to every comparison so a reader can judge it). A study computes model values (`ModelValue`) from its
 solutions; `compare` pairs each with its published row and decides agreement; `rows_markdown` renders the table.
 
@@ -19,21 +19,16 @@ A model value may be missing (the point was infeasible or failed); then agreemen
 """
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 __all__ = [
-    "PUBLISHED_FILE", "PUBLISHED_COLUMNS", "Published", "Criterion", "ModelValue", "ComparisonRow",
+    "Published", "published_value", "check_published", "Criterion", "ModelValue", "ComparisonRow",
     "load_published", "published_index", "parse_criterion", "classify_trend", "evaluate", "agree_regions",
     "compare", "rows_markdown", "agreement_text", "format_value", "relative_change_pct", "NO_WHY",
 ]
 
-PUBLISHED_FILE = "published.csv"
-PUBLISHED_COLUMNS = ("study", "claim", "quantity", "value", "unit", "criterion", "source", "note")
 TREND_WORDS = ("rise", "fall", "flat")
 CRITERION_KINDS = ("within", "rel", "gt", "lt", "abs_gt", "ratio", "trend")
 
@@ -58,52 +53,41 @@ class Published:
         return self.value if isinstance(self.value, float) else None
 
 
-def _value(text: str) -> float | str:
+def published_value(value: float | int | str) -> float | str:
+    """A published value as stored: a finite number as float, anything else as its stripped text."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value) if math.isfinite(value) else str(value)
     try:
-        x = float(text)
+        x = float(value)
     except ValueError:
-        return text.strip()
-    return x if math.isfinite(x) else text.strip()
+        return value.strip()
+    return x if math.isfinite(x) else value.strip()
 
 
-def load_published(path: str | Path | None = None) -> list[Published]:
-    """Read published.csv (the packaged file unless `path`). Raises ValueError naming the row and column of a
-    missing column, an empty required cell, an unparseable criterion or a duplicate (study, quantity)."""
-    if path is None:
-        text = resources.files("toolkit.study.data").joinpath(PUBLISHED_FILE).read_text(encoding="utf-8")
-        label = f"toolkit/study/data/{PUBLISHED_FILE}"
-    else:
-        text = Path(path).read_text(encoding="utf-8")
-        label = str(path)
-    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-    reader = csv.DictReader(lines)
-    missing = [c for c in PUBLISHED_COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise ValueError(f"{label}: missing column(s) {', '.join(missing)} (allowed: {', '.join(PUBLISHED_COLUMNS)})")
-    out: list[Published] = []
+def check_published(rows: Sequence[Published]) -> None:
+    """Raise ValueError naming the row (0-based, as in [[published]]) of an unparseable criterion, a value the
+    criterion cannot use, or a duplicate quantity."""
     seen: set[tuple[str, str]] = set()
-    for i, row in enumerate(reader, start=2):
-        for c in ("study", "claim", "quantity", "value", "criterion", "source"):
-            if not (row.get(c) or "").strip():
-                raise ValueError(f"{label}: row {i}: {c}: empty (allowed: a non-empty cell)")
-        p = Published(row["study"].strip(), row["claim"].strip(), row["quantity"].strip(), _value(row["value"]),
-                      (row.get("unit") or "").strip(), row["criterion"].strip(), row["source"].strip(),
-                      (row.get("note") or "").strip())
+    for i, p in enumerate(rows):
         try:
             crit = parse_criterion(p.criterion)
         except ValueError as e:
-            raise ValueError(f"{label}: row {i}: criterion: {e}") from None
+            raise ValueError(f"[{i}] criterion: {e}") from None
         if crit.kind in ("within", "rel") and p.numeric is None:
-            raise ValueError(f"{label}: row {i}: value: {p.value!r} is not a number (allowed: a number with "
-                             f"criterion {crit.kind})")
+            raise ValueError(f"[{i}] value: {p.value!r} is not a number (allowed: a number with criterion "
+                             f"{crit.kind})")
         if crit.kind == "trend" and p.value not in TREND_WORDS:
-            raise ValueError(f"{label}: row {i}: value: {p.value!r} (allowed: {', '.join(TREND_WORDS)} with a "
-                             "trend criterion)")
+            raise ValueError(f"[{i}] value: {p.value!r} (allowed: {', '.join(TREND_WORDS)} with a trend criterion)")
         if (p.study, p.quantity) in seen:
-            raise ValueError(f"{label}: row {i}: quantity: duplicate {p.study}/{p.quantity}")
+            raise ValueError(f"[{i}] quantity: duplicate {p.study}/{p.quantity}")
         seen.add((p.study, p.quantity))
-        out.append(p)
-    return out
+
+
+def load_published() -> list[Published]:
+    """The published rows of every shipped study (the [[published]] tables of studies/*/study.toml)."""
+    from .registry import studies
+
+    return [p for s in studies().values() for p in s.published]
 
 
 def published_index(rows: Iterable[Published]) -> dict[tuple[str, str], Published]:

@@ -189,7 +189,7 @@ def solve_point(task: PointTask, guess: Solution | None = None, solver=None,
 
     With [solver] multistart > 1: `solver.solve_from_starts` (the cold starts plus a warm start from `guess`,
     the best of them); `starts(solver, setup, spec, guess)` replaces that strategy (a study's own, e.g.
-    heel_study.best_of_starts) and is then used whatever multistart is. Otherwise warm-started from `guess` when
+    solvers.starts.best_of_starts) and is then used whatever multistart is. Otherwise warm-started from `guess` when
     given, with one cold retry if that fails; cold without a guess. solver: a PedalingSolver (default: this
     thread's `worker_solver()`). Never raises for a failed solve, an unreachable fit or an error in the solver:
     those come back as failed PointResults."""

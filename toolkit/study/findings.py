@@ -17,14 +17,14 @@ def render_findings(out: str | os.PathLike = "results") -> str:
     """One bullet per study: its headline rows of the default model (model vs published, agreement), and the
     tally; sensitivity rows are left to the study pages."""
     from . import comparison as C
-    from .reproduce import STUDIES, load_study_data, study_rows
+    from .readback import load_study_data, study_rows
+    from .registry import studies
 
-    published = C.load_published()
     lines = []
-    for name, study in STUDIES.items():
+    for name, study in studies().items():
         if not any((Path(out) / name).glob("*.h5")):
             continue
-        rows = [r for r in study_rows(load_study_data(name, out), published) if not r.sensitivity]
+        rows = [r for r in study_rows(load_study_data(study, out)) if not r.sensitivity]
         head = [r for r in rows if r.headline]
         parts = []
         for r in head:

@@ -21,7 +21,7 @@ from typing import Any, Mapping, Sequence
 import warnings
 
 from ..io import hdf5
-from .base import Variant, experiments_dir
+from .registry import Variant
 from .config import ConfigError, Experiment, Point, load_experiment
 from .config.build import CONDITION_PARAMETERS
 from .executors import PointResult
@@ -127,7 +127,7 @@ def stored_or_current(v: Variant, sdir: Path) -> tuple[Experiment, Path]:
     path = sdir / f"{Path(v.file).stem}.h5"
     current = None
     if not path.exists():  # an experiment named other than its file
-        current = load_experiment(experiments_dir() / v.file)
+        current = load_experiment(v.path)
         path = sdir / f"{current.name}.h5"
     if path.exists():
         why = "has no stored experiment config (older results)"
@@ -137,6 +137,6 @@ def stored_or_current(v: Variant, sdir: Path) -> tuple[Experiment, Path]:
             exp, why = None, f"has a stored experiment config that no longer validates ({e.problems[0]})"
         if exp is not None:
             return exp, path
-        warnings.warn(f"{path}: {why}: its points are interpreted with today's experiments/{v.file}",
+        warnings.warn(f"{path}: {why}: its points are interpreted with today's {v.path}",
                       StoredConfigWarning, stacklevel=3)
-    return (current if current is not None else load_experiment(experiments_dir() / v.file)), path
+    return (current if current is not None else load_experiment(v.path)), path

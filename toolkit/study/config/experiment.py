@@ -15,6 +15,11 @@ from .. import intensity as inten
 _PS = ProblemSpec()
 
 
+# Condition labels of the ankle-device sweeps: prefix + the number (range width in deg, stiffness in N m/rad).
+RANGE_WIDTH_LABEL = "range_limited_w"
+BRACE_STIFFNESS_LABEL = "braced_k"
+
+
 @dataclass(frozen=True)
 class ConditionsSpec:
     """[conditions]: which ankle conditions to solve and their settings (degrees)."""
@@ -51,12 +56,12 @@ class ConditionsSpec:
             elif c == "range_limited":
                 stop = dict(condition=c, ankle_stop_stiffness_Nm_per_rad=self.ankle_stop_stiffness_Nm_per_rad)
                 if self.ankle_range_width_deg:
-                    out += [(f"range_limited_w{inten._num(w)}", stop | dict(ankle_range_width_deg=w))
+                    out += [(f"{RANGE_WIDTH_LABEL}{inten._num(w)}", stop | dict(ankle_range_width_deg=w))
                             for w in self.ankle_range_width_deg]
                 else:
                     out.append((c, stop | dict(ankle_range_deg=self.ankle_range_deg)))
             elif c == "braced":
-                out += [(f"braced_k{inten._num(k)}", dict(condition=c, brace_stiffness_Nm_per_rad=k,
+                out += [(f"{BRACE_STIFFNESS_LABEL}{inten._num(k)}", dict(condition=c, brace_stiffness_Nm_per_rad=k,
                                                           brace_neutral_deg=self.brace_neutral_deg,
                                                           brace_damping_Nms_per_rad=self.brace_damping_Nms_per_rad))
                         for k in self.brace_stiffness_Nm_per_rad]

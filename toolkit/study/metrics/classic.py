@@ -1,0 +1,326 @@
+"""Ericson 1986 and Elmer et al. 2011: joint-specific power. Quantities from the stored solutions; the study's
+constants (named points, ranges, labels) are in studies/classic/study.toml."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Mapping
+
+
+from ...model.leg import JOINTS
+from .. import comparison as C
+from ..base import (_power_W, Evaluation, Record, StudyData, _f, _save, action_shares_pct, max_activation,
+                    peak_action_power_W, shares_pct)
+
+ACTION_PAIR = {"hip_extension": "knee_extension", "knee_extension": "hip_extension"}
+
+
+@dataclass
+class Points:
+    """The study's named points, found by the role of their experiment file (studies/classic/study.toml):
+    Ericson's point (default and SENSITIVITY force set) and Elmer's sweep, ascending in power."""
+
+    ericson: Record | None
+    sensitivity: Record | None
+    elmer: list[Record]
+    elmer_range_W: tuple[float, float]
+    actions: tuple[str, ...]
+    sens_exp: str
+    elmer_exp: str
+
+    @property
+    def ericson_W(self) -> float:
+        r = self.ericson or self.sensitivity
+        return float(r.labels["power_W"]) if r is not None else math.nan
+
+
+def points(data: StudyData) -> Points:
+    st = data.study
+    exp_e, exp_s, exp_el = (st.experiment_name(k) for k in ("ericson", "sensitivity", "elmer"))
+
+    def only(exp):
+        rs = data.find(exp)
+        return rs[0] if len(rs) == 1 else None
+
+    lo, hi = (float(x) for x in st.param("elmer_range_W"))
+    return Points(only(exp_e), only(exp_s), sorted(data.find(exp_el), key=lambda r: r.labels["power_W"]), (lo, hi),
+                  tuple(st.param("ericson_actions")), exp_s, exp_el)
+
+
+def _where(r: Record) -> str:
+    return f"{r.labels['power_W']:g} W, {r.labels['cadence_rpm']:g} rpm"
+
+
+def _pct(x: float) -> str:
+    """A share in % with one decimal, or two significant digits below 0.1 (so small shares do not read 0.0)."""
+    return f"{x:.1f}" if abs(x) >= 0.1 or x == 0 else f"{x:.2g}"
+
+
+def _pub_num(pub: Mapping, quantity: str) -> float | None:
+    p = next((v for (_, q), v in pub.items() if q == quantity), None)
+    return p.numeric if p is not None else None
+
+
+def _other_clause(other: Record | None, what: str, value_of: Callable[[Record], float], names: Mapping) -> str:
+    """'; with the <other force set> <what> is X %' (the other Ericson point, if solved)."""
+    if other is None:
+        return ""
+    name = names.get(other.sol.setup.get("max_force_set", ""), "the other force set")
+    return f"; with the {name} {what} is {_pct(value_of(other))} %"
+
+
+def _ericson_share_why(j: str, r: Record, other: Record | None, pub: Mapping, names: Mapping) -> str:
+    a = action_shares_pct(r)
+    pe, pf = _pub_num(pub, f"ericson_{j}_extension_share_pct"), _pub_num(pub, f"ericson_{j}_flexion_share_pct")
+    ref = (f"Ericson {pe:g} + {pf:g} %" if pe is not None and pf is not None
+           else f"Ericson extension {pe:g} %" if pe is not None else "")
+    txt = (f"the model's {j} share is extension {_pct(a[f'{j}_extension'])} % + flexion {_pct(a[f'{j}_flexion'])} % of "
+           f"the positive work" + (f" ({ref})" if ref else ""))
+    return txt + _other_clause(other, f"the {j} share", lambda x: shares_pct(x)[j], names) + "; other causes not established"
+
+
+def _ericson_action_why(k: str, r: Record, other: Record | None, pub: Mapping, names: Mapping) -> str:
+    from ...model.muscles import MUSCLE_NAMES
+
+    a = action_shares_pct(r)
+    p = _pub_num(pub, f"ericson_{k}_share_pct")
+    name = k.replace("_", " ")
+    txt = f"the model's {name} does {_pct(a[k])} % of the positive work" + (f" (Ericson {p:g} %)" if p is not None else "")
+    if k in ACTION_PAIR:
+        k2 = ACTION_PAIR[k]
+        p2 = _pub_num(pub, f"ericson_{k2}_share_pct")
+        txt += f", {k2.replace('_', ' ')} {_pct(a[k2])} %" + (f" (Ericson {p2:g} %)" if p2 is not None else "")
+    if k == "knee_flexion":
+        act = dict(zip(MUSCLE_NAMES, r.sol["activation"].max(axis=1).tolist()))
+        txt += (f"; the knee flexors are barely active (peak activation HAMS {act['HAMS']:.2f}, BFSH "
+                f"{act['BFSH']:.2f})")
+    txt += _other_clause(other, name, lambda x: action_shares_pct(x)[k], names)
+    return txt + "; other causes not established"
+
+
+def _ericson_peak_why(j: str, a_: str, r: Record, peak: float, pub: Mapping) -> str:
+    share = action_shares_pct(r)[f"{j}_{a_}"]
+    ps, pp = _pub_num(pub, f"ericson_{j}_{a_}_share_pct"), _pub_num(pub, f"ericson_peak_{j}_{a_}_power_W")
+    if not ps or not pp:
+        return ""
+    rs, rp = share / ps, peak / pp
+    txt = (f"the model's {j} {a_} share is {_pct(share)} % vs Ericson's {ps:g} % ({rs:.2g} x) and its peak is "
+           f"{rp:.2g} x Ericson's")
+    if (j, a_) == ("knee", "flexion"):
+        from ...model.muscles import MUSCLE_NAMES
+
+        act = dict(zip(MUSCLE_NAMES, r.sol["activation"].max(axis=1).tolist()))
+        txt += (f" (the knee flexors are barely active: peak activation HAMS {act['HAMS']:.2f}, BFSH "
+                f"{act['BFSH']:.2f})")
+    if (rs - 1.0) * (rp - 1.0) > 0:
+        return txt + (": the peak differs in the same direction as the share; the rest of the gap (timing and shape "
+                      f"of the power curve, the {r.sol.nodes}-node mesh) is not established")
+    return txt + ": the peak and the share differ in opposite directions; cause not established"
+
+
+def _ericson_values(r: Record, other: Record | None, label: str, pub: Mapping, sensitivity: bool,
+                    pts: Points, names: Mapping) -> list[C.ModelValue]:
+    S = "classic"
+    out = []
+    sh, act = shares_pct(r), action_shares_pct(r)
+    for j in JOINTS:
+        out.append(C.ModelValue(S, f"ericson_{j}_share_pct", label, sh[j], headline=True,
+                                why=_ericson_share_why(j, r, other, pub, names), sensitivity=sensitivity))
+    for k in pts.actions:
+        out.append(C.ModelValue(S, f"ericson_{k}_share_pct", label, act[k], headline=k.startswith("hip"),
+                                why=_ericson_action_why(k, r, other, pub, names), sensitivity=sensitivity))
+    for k in pts.actions:
+        j, a_ = k.split("_")
+        pk = peak_action_power_W(r, j, a_)
+        out.append(C.ModelValue(S, f"ericson_peak_{k}_power_W", label, pk, why=_ericson_peak_why(j, a_, r, pk, pub),
+                                sensitivity=sensitivity))
+    return out
+
+
+def _max_forces(r: Record) -> dict[str, float]:
+    return {m: float(v["max_force_N"]) for m, v in r.sol.setup["muscles"].items()}
+
+
+def evaluate(data: StudyData) -> Evaluation:
+    """Ericson's shares, action shares and peaks (default and SENSITIVITY force set), Elmer's share changes over
+    the range; point table and notes."""
+    from ...model.muscles import MUSCLE_NAMES
+
+    S = data.name
+    vals: list[C.ModelValue] = []
+    notes: list[str] = []
+    pub = C.published_index(data.study.published)
+    pts = points(data)
+    names = data.study.param("force_set_labels")
+    e, es, elmer = pts.ericson, pts.sensitivity, pts.elmer
+    lo, hi = pts.elmer_range_W
+    at = e or es
+    lab_e = f"free ankle, {_where(at)}" if at is not None else "free ankle, Ericson point"
+    lab_s = f"{data.study.param('sensitivity_label')}: {lab_e}"
+    if e is None:
+        vals.append(C.ModelValue(S, "ericson_knee_share_pct", lab_e, None, missing="point failed"))
+    else:
+        vals += _ericson_values(e, es, lab_e, pub, False, pts, names)
+    in_range = [r for r in elmer if lo - 1e-9 <= r.labels["power_W"] <= hi + 1e-9]
+    cad = f", {elmer[0].labels['cadence_rpm']:g} rpm" if elmer else ""
+    lab_el = f"free ankle, {lo:g} -> {hi:g} W{cad}"
+    have_range = (len(in_range) >= 2 and math.isclose(in_range[0].labels["power_W"], lo)
+                  and math.isclose(in_range[-1].labels["power_W"], hi))
+    if have_range:
+        a0, a1 = action_shares_pct(in_range[0]), action_shares_pct(in_range[-1])
+        unsat = [r for r in in_range if max_activation(r) <= 0.99]
+        for q, k in (("elmer_knee_extension_share_change_pp", "knee_extension"),
+                     ("elmer_knee_flexion_share_change_pp", "knee_flexion"),
+                     ("elmer_hip_extension_share_change_pp", "hip_extension")):
+            det = f"{k.replace('_', ' ')} {a0[k]:.1f} -> {a1[k]:.1f} %"
+            if len(unsat) >= 2 and unsat[-1] is not in_range[-1]:
+                au = action_shares_pct(unsat[-1])
+                det += (f"; of this, {au[k] - a0[k]:+.1f} pp up to {unsat[-1].labels['power_W']:g} W, the highest "
+                        "power without a fully activated muscle (the rest comes with saturation)")
+            vals.append(C.ModelValue(S, q, lab_el, a1[k] - a0[k], detail=det,
+                                     why=f"{det}; cause not established", headline=True))
+        margins = []
+        for r in in_range:
+            a = action_shares_pct(r)
+            other = max(v for k, v in a.items() if k != "hip_extension")
+            margins.append((a["hip_extension"] - other, r, max(((v, k) for k, v in a.items()
+                                                                 if k != "hip_extension"))[1]))
+        m, r, k = min(margins, key=lambda t: t[0])
+        largest = {max(action_shares_pct(x).items(), key=lambda kv: kv[1])[0] for x in in_range}
+        if len(largest) == 1:
+            big = next(iter(largest))
+            why = (f"in the model {big.replace('_', ' ')} is the largest action at every power from "
+                   f"{lo:g} to {hi:g} W ({a0[big]:.1f} -> {a1[big]:.1f} %; hip extension "
+                   f"{a0['hip_extension']:.1f} -> {a1['hip_extension']:.1f} %)")
+        else:
+            why = "largest action by power: " + ", ".join(
+                f"{x.labels['power_W']:g} W {max(action_shares_pct(x).items(), key=lambda kv: kv[1])[0].replace('_', ' ')}"
+                for x in in_range)
+        if es is not None and e is not None:
+            why += (f"; at Ericson's {pts.ericson_W:g} W the one-head force set (SENSITIVITY rows) gives hip extension "
+                    f"{action_shares_pct(es)['hip_extension']:.1f} % and knee extension "
+                    f"{action_shares_pct(es)['knee_extension']:.1f} % (default: "
+                    f"{action_shares_pct(e)['hip_extension']:.1f} and {action_shares_pct(e)['knee_extension']:.1f} %)")
+        vals.append(C.ModelValue(S, "elmer_hip_extension_largest_margin_pp", lab_el, m,
+                                 detail=f"at {r.labels['power_W']:g} W the largest action is "
+                                        f"{k.replace('_', ' ') if m < 0 else 'hip extension'}",
+                                 why=why + "; other causes not established", headline=True))
+    else:
+        vals.append(C.ModelValue(S, "elmer_knee_extension_share_change_pp", lab_el, None,
+                                 missing=f"the model did not solve both {lo:g} and {hi:g} W"))
+    # the sensitivity rows come last, after every default row
+    if es is not None:
+        vals += _ericson_values(es, e, lab_s, pub, True, pts, names)
+    elif any(f.experiment == pts.sens_exp for f in data.failures) or len(data.experiments) > 1:
+        vals.append(C.ModelValue(S, "ericson_knee_share_pct", lab_s, None, missing="sensitivity point not solved",
+                                 sensitivity=True))
+    header = ["study", "force set", "power W", "cadence rpm", "hip ext %", "hip flex %", "knee ext %", "knee flex %",
+              "ankle ext %", "ankle flex %", "hip %", "knee %", "ankle %", "pos. joint work / crank work",
+              "max activation", "status"]
+    rows = []
+    table_pts = [("Ericson", e)] + [("Elmer", r) for r in elmer] + [("Ericson (SENSITIVITY)", es)]
+    for tag, r in table_pts:
+        if r is None:
+            continue
+        a, sh = action_shares_pct(r), shares_pct(r)
+        rows.append([tag, r.sol.setup.get("max_force_set", "?"), f"{r.labels['power_W']:g}",
+                     f"{r.labels['cadence_rpm']:g}", _f(a["hip_extension"]), _f(a["hip_flexion"]),
+                     _f(a["knee_extension"]), _f(a["knee_flexion"]), _f(a["ankle_extension"]), _f(a["ankle_flexion"]),
+                     _f(sh["hip"]), _f(sh["knee"]), _f(sh["ankle"]),
+                     _f(r.summary.total_positive_joint_work_J / r.summary.crank_work_J, ".2f"),
+                     _f(max_activation(r), ".2f"), "solved"])
+    for fm in data.failures:
+        rows.append([fm.experiment, "", str(fm.labels.get("power_W", "")), str(fm.labels.get("cadence_rpm", "")),
+                     "", "", "", "", "", "", "", "", "", "", "", f"{fm.status}: {fm.message}"])
+    if e is not None:
+        ratio = e.summary.total_positive_joint_work_J / e.summary.crank_work_J
+        neg = {j: -_power_W(e, "negative_work_J", j) for j in JOINTS}
+        big = max(neg, key=neg.get)
+        notes.append(f"At Ericson's {pts.ericson_W:g} W the model's total positive joint work is {ratio:.2f} x the crank "
+                     f"work: the joints also do {sum(neg.values()):.0f} W of negative work (both legs; {big} "
+                     f"{neg[big]:.0f} W), which makes up the difference. Shares are fractions of the total positive "
+                     "work, as in the joint-power studies.")
+    solved = [r.labels["power_W"] for r in elmer]
+    failed = sorted(float(f.labels.get("power_W", math.nan)) for f in data.failures if f.experiment == pts.elmer_exp)
+    if solved:
+        sat = [(r.labels["power_W"], [m for m, v in zip(MUSCLE_NAMES, r.sol["activation"].max(axis=1)) if v > 0.99])
+               for r in elmer]
+        sat = [(P, ms) for P, ms in sat if ms]
+        notes.append(
+            f"How far the model goes{cad.replace(',', ' at')}: it solved {', '.join(f'{p:g}' for p in solved)} W"
+            + (f"; failed at {', '.join(f'{p:g}' for p in failed)} W" if failed else
+               f" (every requested power up to {max(solved):g} W, the largest the experiment asks for)")
+            + (". Muscles at full activation (> 0.99): " + "; ".join(f"{P:g} W {', '.join(ms)}" for P, ms in sat)
+               + f". From {sat[0][0]:g} W on the solutions are at the model's strength limit, not a rider's "
+               "preferred pattern" if sat else "")
+            + ". Elmer et al. also tested maximal efforts, which an effort-minimizing cost at a prescribed power "
+              "does not represent.")
+    if e is not None and es is not None:
+        fd, fs = _max_forces(e), _max_forces(es)
+        sd, ss = shares_pct(e), shares_pct(es)
+        ad, as_ = action_shares_pct(e), action_shares_pct(es)
+
+        def n_agree(sens: bool) -> tuple[int, int]:
+            got = [C.evaluate(pub[(v.study, v.quantity)].criterion, v.value, pub[(v.study, v.quantity)].value)[0]
+                   for v in vals if v.sensitivity == sens and v.quantity.startswith("ericson_")
+                   and (v.study, v.quantity) in pub]
+            return sum(1 for g in got if g), sum(1 for g in got if g is not None)
+
+        (n0, t0), (n1, t1) = n_agree(False), n_agree(True)
+        pubtxt = ", ".join(f"{nm} {_pub_num(pub, q):g}" for nm, q in (
+            ("hip", "ericson_hip_share_pct"), ("knee", "ericson_knee_share_pct"), ("ankle", "ericson_ankle_share_pct"),
+            ("hip extension", "ericson_hip_extension_share_pct"),
+            ("knee extension", "ericson_knee_extension_share_pct")) if _pub_num(pub, q) is not None)
+        set_d, set_s = e.sol.setup.get("max_force_set", "?"), es.sol.setup.get("max_force_set", "?")
+        desc = data.study.param("force_set_descriptions")
+        forces = ", ".join(f"{m} {fd[m]:.0f} vs {fs[m]:.0f}" for m in MUSCLE_NAMES if m in fd and m in fs)
+        notes.append(
+            f"Force-set sensitivity (rows labelled SENSITIVITY; `{pts.sens_exp}.toml`, Ericson's point only, "
+            f"otherwise identical to the default). The default force set `{set_d}`: {desc.get(set_d, 'not described')}. "
+            f"The SENSITIVITY set `{set_s}`: {desc.get(set_s, 'not described')}. Max isometric forces, default vs "
+            f"SENSITIVITY (N): {forces}. With the SENSITIVITY set, at {_where(es)}: hip {ss['hip']:.1f} %, "
+            f"knee {ss['knee']:.1f} %, ankle {ss['ankle']:.1f} %, hip extension {as_['hip_extension']:.1f} %, knee "
+            f"extension {as_['knee_extension']:.1f} % (default: {sd['hip']:.1f}, {sd['knee']:.1f}, {sd['ankle']:.1f}, "
+            f"{ad['hip_extension']:.1f}, {ad['knee_extension']:.1f} %; Ericson: {pubtxt} %). By the same criteria "
+            f"the SENSITIVITY set agrees on {n1} of {t1} Ericson rows, the default on {n0} of {t0}. The default was "
+            "chosen before any comparison with studies and is not changed to match a study: the sensitivity rows "
+            "are reported beside the default rows, never instead of them, and are not counted in the tallies.")
+    return Evaluation(vals, header, rows, notes)
+
+
+def figures(data: StudyData, rows, sdir: Path) -> list[Path]:
+    """Joint-action shares: the Elmer sweep, the Ericson point (default and SENSITIVITY) and Ericson's values."""
+    from matplotlib.figure import Figure
+
+    pts = points(data)
+    elmer, e, es = pts.elmer, pts.ericson, pts.sensitivity
+    x0 = pts.ericson_W
+    fig = Figure(figsize=(8, 4.6), layout="constrained")
+    ax = fig.subplots()
+    keys = list(pts.actions)
+    x = [r.labels["power_W"] for r in elmer]
+    for k in keys:
+        ax.plot(x, [action_shares_pct(r)[k] for r in elmer], "-o", ms=4, label=k.replace("_", " "))
+    pub = C.published_index(data.study.published)
+    for i, k in enumerate(keys):
+        p = pub.get(("classic", f"ericson_{k}_share_pct"))
+        if p is not None:
+            ax.plot([x0], [p.numeric], marker="s", mfc="none", color=f"C{i}", ms=9, ls="none")
+        if e is not None:
+            ax.plot([x0], [action_shares_pct(e)[k]], marker="o", color=f"C{i}", ms=6, ls="none")
+        if es is not None:
+            ax.plot([x0 + 25.0], [action_shares_pct(es)[k]], marker="^", mfc="none", color=f"C{i}", ms=7,
+                    ls="none")
+    ax.axvspan(*pts.elmer_range_W, color="0.93", zorder=0)
+    ax.set_xlabel("work rate, both legs (W)")
+    ax.set_ylabel("share of positive joint work (%)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="x-small", ncol=2)
+    where = _where(e or es) if (e or es) is not None else "Ericson's point"
+    sweep = f"{elmer[0].labels['cadence_rpm']:g} rpm " if elmer else ""
+    lo, hi = pts.elmer_range_W
+    ax.set_title(f"Joint actions: model at {where} (dots; open triangles just right of it: SENSITIVITY force set)\n"
+                 f"vs Ericson 1986 (open squares), and the model's {sweep}sweep (lines; grey: Elmer et al. 2011 range "
+                 f"{lo:g}-{hi:g} W)", fontsize="small")
+    return [_save(fig, sdir / "joint_actions.png")]

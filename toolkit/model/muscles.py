@@ -2,6 +2,10 @@
 
 All functions take and return casadi expressions (SX/MX/DM) or floats; no state. Normalized quantities:
 fibre length / l_opt, fibre velocity / (v_max * l_opt) with lengthening positive, forces / F_max.
+
+Two curve sets (`curves`, the rider's muscle_curves): 'toolkit' (default) and 'opensim', exactly OpenSim 4.6's
+DeGrooteFregly2016Muscle curves with the parameters the .osim export writes (data/muscle_curves.toml [opensim];
+docs/opensim.md). Both are smooth.
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from functools import lru_cache
 import casadi as ca
 import numpy as np
 
-from .anthropometry import Rider
+from .anthropometry import MUSCLE_CURVES, Rider
 from .energetics import rider_slow_twitch_fractions
 from .parameters import data_text, model_parameters, read_csv_rows
 
@@ -26,40 +30,68 @@ def curve_constants() -> dict:
     return tomllib.loads(data_text("muscle_curves.toml"))
 
 
-def active_force_length(l_norm):
+def curve_set(curves: str = "toolkit") -> dict:
+    """The constants of one curve set: 'toolkit' (the file's top level) or 'opensim' (its [opensim] table)."""
+    if curves == "toolkit":
+        return curve_constants()
+    if curves == "opensim":
+        return curve_constants()["opensim"]
+    raise ValueError(f"muscle curves: {curves!r} (allowed: {', '.join(MUSCLE_CURVES)})")
+
+
+def active_force_length(l_norm, curves: str = "toolkit"):
     """Normalized active force at normalized fibre length (peak 1 near l_norm = 1)."""
+    c = curve_set(curves)
+    if curves == "opensim":
+        # OpenSim scales the curve's width about l = 1 (active_force_width_scale; 1 in the export).
+        l_norm = (l_norm - 1.0) / c["active_force_width_scale"] + 1.0
     f = 0
-    for b1, b2, b3, b4 in curve_constants()["active_force_length"]:
+    for b1, b2, b3, b4 in c["active_force_length"]:
         f = f + b1 * ca.exp(-0.5 * (l_norm - b2) ** 2 / (b3 + b4 * l_norm) ** 2)
     return f
 
 
-def force_velocity(v_norm):
+def force_velocity(v_norm, curves: str = "toolkit"):
     """Normalized force-velocity multiplier (about 1 at zero velocity, 0 at v = -1)."""
-    d1, d2, d3, d4 = curve_constants()["force_velocity"]
+    d1, d2, d3, d4 = curve_set(curves)["force_velocity"]
     x = d2 * v_norm + d3
     return d1 * ca.log(x + ca.sqrt(x * x + 1)) + d4
 
 
-def passive_force_length(l_norm, strain_at_one):
-    """Normalized passive fibre force; equals 1 at l_norm = 1 + strain_at_one, ~0 below optimal length."""
-    c = curve_constants()
-    kpe, w = c["passive_kpe"], c["passive_ramp_width"]
+def passive_force_length(l_norm, strain_at_one, curves: str = "toolkit"):
+    """Normalized passive fibre force; equals 1 at l_norm = 1 + strain_at_one. 'toolkit': ~0 below optimal
+    length (smooth ramp); 'opensim': OpenSim's curve, zero at l_norm = 0.2 (about 1-2 % of F_max at l_norm = 1)."""
+    c = curve_set(curves)
+    kpe = c["passive_kpe"]
+    if curves == "opensim":
+        offset = ca.exp(kpe * (c["passive_min_norm_fiber_length"] - 1.0) / strain_at_one)
+        return (ca.exp(kpe * (l_norm - 1.0) / strain_at_one) - offset) / (np.exp(kpe) - offset)
+    w = c["passive_ramp_width"]
     x = l_norm - 1
     ramp = 0.5 * (x + ca.sqrt(x * x + w * w))
     return (ca.exp(kpe * ramp / strain_at_one) - 1) / (np.exp(kpe) - 1)
 
 
-def tendon_force_length(lt_norm):
+def tendon_constants(curves: str = "toolkit") -> tuple[float, float, float, float]:
+    """(c1, c2, c3, kT) of the tendon curve c1 exp(kT (lT/lTs - c2)) - c3; OpenSim's kT follows from
+    tendon_strain_at_one_norm_force."""
+    t = curve_set(curves)["tendon"]
+    if curves == "opensim":
+        kt = float(np.log((1.0 + t["c3"]) / t["c1"]) / (1.0 + t["strain_at_one"] - t["c2"]))
+        return t["c1"], t["c2"], t["c3"], kt
+    return t["c1"], t["c2"], t["c3"], t["kT"]
+
+
+def tendon_force_length(lt_norm, curves: str = "toolkit"):
     """Normalized tendon force at tendon length / slack length."""
-    t = curve_constants()["tendon"]
-    return t["c1"] * ca.exp(t["kT"] * (lt_norm - t["c2"])) - t["c3"]
+    c1, c2, c3, kt = tendon_constants(curves)
+    return c1 * ca.exp(kt * (lt_norm - c2)) - c3
 
 
-def tendon_length_from_force(ft_norm):
+def tendon_length_from_force(ft_norm, curves: str = "toolkit"):
     """Inverse of tendon_force_length (normalized tendon length)."""
-    t = curve_constants()["tendon"]
-    return ca.log((ft_norm + t["c3"]) / t["c1"]) / t["kT"] + t["c2"]
+    c1, c2, c3, kt = tendon_constants(curves)
+    return ca.log((ft_norm + c3) / c1) / kt + c2
 
 
 def activation_rate(e, a, tau_act, tau_deact):
@@ -165,26 +197,35 @@ def rigid_tendon_state(l_mtu, v_mtu, lopt, lts, alpha0):
     return lm, vm, cos_a
 
 
-def rigid_tendon_force(a, l_mtu, v_mtu, fmax, lopt, lts, alpha0, vmax, e0):
+def rigid_tendon_force(a, l_mtu, v_mtu, fmax, lopt, lts, alpha0, vmax, e0, curves: str = "toolkit"):
     """Tendon force (N) of a rigid-tendon unit and its parts: returns (force, active, passive, lm, vm, cos_a),
-    active and passive as normalized fibre forces."""
+    active and passive as normalized fibre forces.
+
+    curves='opensim' changes the three curves only; the slack clamp of rigid_tendon_state is kept. OpenSim
+    4.6's rigid tendon takes the fibre projection l_mtu - l_ts as is (negative when the unit is shorter than its
+    slack length: cos(pennation) < 0 and the fibre would push); the NLP needs a smooth unit that cannot push,
+    so both curve sets clamp the projection smoothly at ~0 (1 mm width). The two agree exactly wherever the
+    projection exceeds a few mm (every unit except GAS with a flexed knee and dorsiflexed ankle). There the
+    fibre shortens towards its width h = l_opt sin(alpha_0), which can be below OpenSim's l_min = 0.2 l_opt;
+    OpenSim's passive curve is then slightly negative (> -1e-4 of F_max) and is used as is (times cos ~ 0)."""
     lm, vm, cos_a = rigid_tendon_state(l_mtu, v_mtu, lopt, lts, alpha0)
     ln = lm / lopt
     vn = vm / (vmax * lopt)
-    active = a * active_force_length(ln) * force_velocity(vn)
-    passive = passive_force_length(ln, e0)
+    active = a * active_force_length(ln, curves) * force_velocity(vn, curves)
+    passive = passive_force_length(ln, e0, curves)
     return fmax * (active + passive) * cos_a, active, passive, lm, vm, cos_a
 
 
-def compliant_tendon_force(a, ft, dft, l_mtu, v_mtu, fmax, lopt, lts, alpha0, vmax, e0):
+def compliant_tendon_force(a, ft, dft, l_mtu, v_mtu, fmax, lopt, lts, alpha0, vmax, e0, curves: str = "toolkit"):
     """Compliant tendon in De Groote et al. (2016)'s implicit form: normalized tendon force ft is a state and
     its rate dft (1/s) a control; tendon length follows from ft, the fibre from the rest of the unit, and
-    `equilibrium` (fibre force along the tendon minus tendon force, normalized) must vanish.
+    `equilibrium` (fibre force along the tendon minus tendon force, normalized) must vanish. curves='opensim'
+    also takes OpenSim's tendon curve (kT from a 4.9 % strain at F_max); the fibre clamp is the rigid case's.
 
     Returns (force, active, passive, lm, vm, cos_a, equilibrium)."""
-    t = curve_constants()["tendon"]
-    lt = lts * tendon_length_from_force(ft)
-    vt = lts * dft / (t["kT"] * (ft + t["c3"]))
+    _, _, c3, kt = tendon_constants(curves)
+    lt = lts * tendon_length_from_force(ft, curves)
+    vt = lts * dft / (kt * (ft + c3))
     h = lopt * ca.sin(alpha0)
     x = l_mtu - lt
     along = 0.5 * (x + ca.sqrt(x * x + SLACK_WIDTH_M**2))
@@ -192,6 +233,6 @@ def compliant_tendon_force(a, ft, dft, l_mtu, v_mtu, fmax, lopt, lts, alpha0, vm
     cos_a = along / lm
     vm = (v_mtu - vt) * cos_a
     ln = lm / lopt
-    active = a * active_force_length(ln) * force_velocity(vm / (vmax * lopt))
-    passive = passive_force_length(ln, e0)
+    active = a * active_force_length(ln, curves) * force_velocity(vm / (vmax * lopt), curves)
+    passive = passive_force_length(ln, e0, curves)
     return fmax * ft, active, passive, lm, vm, cos_a, (active + passive) * cos_a - ft

@@ -207,7 +207,8 @@ def rigid_tendon_force(a, l_mtu, v_mtu, fmax, lopt, lts, alpha0, vmax, e0, curve
     so both curve sets clamp the projection smoothly at ~0 (1 mm width). The two agree exactly wherever the
     projection exceeds a few mm (every unit except GAS with a flexed knee and dorsiflexed ankle). There the
     fibre shortens towards its width h = l_opt sin(alpha_0), which can be below OpenSim's l_min = 0.2 l_opt;
-    OpenSim's passive curve is then slightly negative (> -1e-4 of F_max) and is used as is (times cos ~ 0)."""
+    OpenSim's passive curve is then slightly negative (at most 0.15 % of F_max, at l = 0) and is used as is: along
+    the tendon it is multiplied by cos(pennation) ~ 0."""
     lm, vm, cos_a = rigid_tendon_state(l_mtu, v_mtu, lopt, lts, alpha0)
     ln = lm / lopt
     vn = vm / (vmax * lopt)

@@ -4,6 +4,7 @@ OpenSim 4.6's DeGrooteFregly2016Muscle curves of the exported muscles to ~1e-12.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -156,3 +157,12 @@ def test_opensim_curves_match_opensim(model, tmp_path):
         np.testing.assert_allclose(_f(mus.tendon_force_length(lt, "opensim")), res["tendon"][i], **tol)
     # ... and differ from the toolkit's default curves (the check is not vacuous).
     assert np.abs(_f(mus.passive_force_length(ln, e0[0])) - res["passive"][0]).max() > 1e-3
+
+
+def test_config_key_reaches_the_rider():
+    from toolkit import api
+
+    default = Path(__file__).resolve().parents[2] / "experiments" / "default.toml"
+    e = api.load_experiment(default, ["rider.muscle_curves=opensim"])
+    assert [r.muscle_curves for r in e.riders] == ["opensim"]
+    assert [r.muscle_curves for r in api.load_experiment(default).riders] == ["toolkit"]

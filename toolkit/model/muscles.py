@@ -21,6 +21,7 @@ from .energetics import rider_slow_twitch_fractions
 from .parameters import data_text, model_parameters, read_csv_rows
 
 SLACK_WIDTH_M = 1e-3
+OPENSIM_SLACK_WIDTH_M = 0.5e-3  # softplus width of the slack clamp with curves='opensim' (fibre_projection)
 MUSCLE_NAMES = ("GMAX", "ILIO", "HAMS", "BFSH", "RF", "VAS", "GAS", "SOL", "TA")
 
 
@@ -183,14 +184,26 @@ def muscle_parameters(rider: Rider, geometry_scale: float) -> MuscleParameters:
     )
 
 
-def rigid_tendon_state(l_mtu, v_mtu, lopt, lts, alpha0):
-    """Fibre length, velocity (m, m/s) and cos(pennation) for a rigid tendon, constant-thickness pennation."""
+def fibre_projection(x, curves: str = "toolkit"):
+    """The fibre's projection on the tendon (m) from x = l_mtu - l_tendon: a smooth max(x, 0), so a unit shorter
+    than its tendon (GAS with a flexed knee and dorsiflexed ankle: the tendon goes slack) can neither push nor
+    flip its pennation. 'toolkit': 0.5 (x + sqrt(x^2 + w^2)), w = 1 mm (it exceeds x by ~w^2 / 4x when taut).
+    'opensim': OpenSim 4.6 takes x as is (negative when slack: cos(pennation) < 0 and the fibre pushes); the NLP
+    needs a smooth unit that cannot push, so we keep a clamp but make it w softplus(x / w), w = 0.5 mm (the same
+    peak curvature), which exceeds x by w exp(-x / w): < 1e-12 m once x > 10 mm, so the unit is OpenSim's to
+    round-off wherever it is taut."""
+    if curves == "opensim":
+        w = OPENSIM_SLACK_WIDTH_M
+        z = x / w
+        return w * (ca.fmax(z, 0) + ca.log1p(ca.exp(-ca.fabs(z))))  # overflow-free softplus
+    return 0.5 * (x + ca.sqrt(x * x + SLACK_WIDTH_M**2))
+
+
+def rigid_tendon_state(l_mtu, v_mtu, lopt, lts, alpha0, curves: str = "toolkit"):
+    """Fibre length, velocity (m, m/s) and cos(pennation) for a rigid tendon, constant-thickness pennation;
+    the fibre projection is clamped smoothly at ~0 when the tendon goes slack (fibre_projection)."""
     h = lopt * ca.sin(alpha0)
-    # When the unit is shorter than its tendon slack length (GAS with a flexed knee and dorsiflexed ankle), a
-    # rigid tendon goes slack: the fibre projection is smoothly clamped at ~0 so it can neither push nor
-    # flip its pennation (smooth max with a 1 mm width).
-    x = l_mtu - lts
-    along = 0.5 * (x + ca.sqrt(x * x + SLACK_WIDTH_M**2))
+    along = fibre_projection(l_mtu - lts, curves)
     lm = ca.sqrt(along * along + h * h)
     cos_a = along / lm
     vm = v_mtu * cos_a
@@ -201,15 +214,12 @@ def rigid_tendon_force(a, l_mtu, v_mtu, fmax, lopt, lts, alpha0, vmax, e0, curve
     """Tendon force (N) of a rigid-tendon unit and its parts: returns (force, active, passive, lm, vm, cos_a),
     active and passive as normalized fibre forces.
 
-    curves='opensim' changes the three curves only; the slack clamp of rigid_tendon_state is kept. OpenSim
-    4.6's rigid tendon takes the fibre projection l_mtu - l_ts as is (negative when the unit is shorter than its
-    slack length: cos(pennation) < 0 and the fibre would push); the NLP needs a smooth unit that cannot push,
-    so both curve sets clamp the projection smoothly at ~0 (1 mm width). The two agree exactly wherever the
-    projection exceeds a few mm (every unit except GAS with a flexed knee and dorsiflexed ankle). There the
-    fibre shortens towards its width h = l_opt sin(alpha_0), which can be below OpenSim's l_min = 0.2 l_opt;
-    OpenSim's passive curve is then slightly negative (at most 0.15 % of F_max, at l = 0) and is used as is: along
-    the tendon it is multiplied by cos(pennation) ~ 0."""
-    lm, vm, cos_a = rigid_tendon_state(l_mtu, v_mtu, lopt, lts, alpha0)
+    curves='opensim' takes OpenSim's three curves; the slack clamp is kept, as a softplus that equals OpenSim's
+    fibre projection to round-off once the unit is 10 mm longer than its tendon (fibre_projection). Near slack
+    (GAS with a flexed knee and dorsiflexed ankle) the fibre shortens towards its width h = l_opt sin(alpha_0),
+    which can be below OpenSim's l_min = 0.2 l_opt; OpenSim's passive curve is then slightly negative (at most
+    0.15 % of F_max, at l = 0) and is used as is: along the tendon it is multiplied by cos(pennation) ~ 0."""
+    lm, vm, cos_a = rigid_tendon_state(l_mtu, v_mtu, lopt, lts, alpha0, curves)
     ln = lm / lopt
     vn = vm / (vmax * lopt)
     active = a * active_force_length(ln, curves) * force_velocity(vn, curves)
@@ -221,15 +231,15 @@ def compliant_tendon_force(a, ft, dft, l_mtu, v_mtu, fmax, lopt, lts, alpha0, vm
     """Compliant tendon in De Groote et al. (2016)'s implicit form: normalized tendon force ft is a state and
     its rate dft (1/s) a control; tendon length follows from ft, the fibre from the rest of the unit, and
     `equilibrium` (fibre force along the tendon minus tendon force, normalized) must vanish. curves='opensim'
-    also takes OpenSim's tendon curve (kT from a 4.9 % strain at F_max); the fibre clamp is the rigid case's.
+    also takes OpenSim's tendon curve (kT from a 4.9 % strain at F_max) and the softplus clamp of
+    fibre_projection.
 
     Returns (force, active, passive, lm, vm, cos_a, equilibrium)."""
     _, _, c3, kt = tendon_constants(curves)
     lt = lts * tendon_length_from_force(ft, curves)
     vt = lts * dft / (kt * (ft + c3))
     h = lopt * ca.sin(alpha0)
-    x = l_mtu - lt
-    along = 0.5 * (x + ca.sqrt(x * x + SLACK_WIDTH_M**2))
+    along = fibre_projection(l_mtu - lt, curves)
     lm = ca.sqrt(along * along + h * h)
     cos_a = along / lm
     vm = (v_mtu - vt) * cos_a

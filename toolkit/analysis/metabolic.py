@@ -65,7 +65,8 @@ def muscle_energy_rates(sol, model: str | None = None, slow_twitch: Sequence[flo
     fst = np.asarray(slow_twitch, dtype=float) if slow_twitch is not None else _param(sol, "slow_twitch_fraction")
     lm = np.asarray(sol["fiber_length"])
     N = lm.shape[1]
-    fl = np.array(active_force_length(lm / lopt[:, None]))
+    curves = (sol.setup.get("rider") or {}).get("muscle_curves", "toolkit")
+    fl = np.array(active_force_length(lm / lopt[:, None], curves))
     f = energetics.rates_function(model).map(N)
     col = lambda v: np.repeat(np.asarray(v, dtype=float)[:, None], N, axis=1)  # noqa: E731
     out = f(sol["excitation"], sol["activation"], lm, sol["fiber_velocity"], fl, sol["active"], sol["passive"],

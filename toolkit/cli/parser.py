@@ -38,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--seat-tube-angle-deg", type=_finite_float)
     m.add_argument("--crank-length-m", type=_finite_float)
     m.add_argument("--max-force-set", choices=["group_totals", "pedaling_model"])
+    m.add_argument("--muscle-curves", choices=["toolkit", "opensim"], default=None,
+                   help="Hill-muscle curves: toolkit (default) or opensim (OpenSim 4.6's DeGrooteFregly2016Muscle)")
     m.add_argument("--osim", metavar="FILE", help="write the model as an OpenSim 4.x model file (.osim)")
     m.add_argument("--moco", metavar="DIR", help="write model.osim, a Moco script for the problem given by "
                    "--condition/--power-W/--cadence-rpm/--ankle-deg/--nodes and the toolkit's initial guess")
@@ -73,6 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--seat-tube-angle-deg", type=_finite_float)
     s.add_argument("--crank-length-m", type=_finite_float)
     s.add_argument("--max-force-set", choices=["group_totals", "pedaling_model"])
+    s.add_argument("--muscle-curves", choices=["toolkit", "opensim"], default=None,
+                   help="Hill-muscle curves: toolkit (default) or opensim (OpenSim 4.6's DeGrooteFregly2016Muscle)")
     s.add_argument("--tendon", choices=["rigid", "compliant"], default="rigid")
     s.add_argument("--nodes", type=int, default=40)
     s.add_argument("--multistart", type=int, default=1)

@@ -51,6 +51,8 @@ def _default_setup(args):
     rkw = {}
     if getattr(args, "max_force_set", None):
         rkw["max_force_set"] = args.max_force_set
+    if getattr(args, "muscle_curves", None):
+        rkw["muscle_curves"] = args.muscle_curves
     if getattr(args, "height_m", None) is not None:
         rkw["height_m"] = args.height_m
     if getattr(args, "body_mass_kg", None) is not None:

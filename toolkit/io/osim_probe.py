@@ -5,11 +5,16 @@
 REQUEST: {"model": path, "length_poses": [[hip, knee, ankle], ...] (rad),
           "dynamics_poses": [{"q": [crank, hip, knee, ankle], "u": [...], "udot": [...]}, ...],
           "cleat_point": [x, y, z], "spindle_point": [x, y, z],
-          "states": path to a states .sto (optional), "controls": path to a controls .sto (optional)}
+          "states": path to a states .sto (optional), "controls": path to a controls .sto (optional),
+          "curves": {"fiber_lengths": [...], "fiber_velocities": [...], "tendon_lengths": [...]} (optional,
+          normalized)}
 RESULT: {"lengths": N x 9, "moment_arms": N x 9 x 3 (computeMomentArm, hip/knee/ankle),
          "generalized_forces": M x 4 (InverseDynamicsSolver with every force switched off: inertial + gravity
          generalized forces, order crank, hip, knee, ankle), "closure": M x 3 (cleat point minus spindle in ground),
-         "playback": {...} when states are given: per row the constraint error, MTU lengths and tendon forces}.
+         "playback": {...} when states are given: per row the constraint error, MTU lengths and tendon forces,
+         "curves": {"active", "passive", "tendon": 9 x n (each muscle's calcActiveForceLengthMultiplier,
+         calcPassiveForceMultiplier, calcTendonForceMultiplier with its properties from the file),
+         "force_velocity": n (the static calcForceVelocityMultiplier)} when curves are asked for}.
 This file is plain Python with no toolkit imports, so any OpenSim interpreter can run it as a script.
 """
 import json
@@ -95,6 +100,17 @@ def playback(path, states_file):
     return rows
 
 
+def curves(path, req):
+    osim, model, _ = _model(path, True)
+    dg = osim.DeGrooteFregly2016Muscle
+    muscles = [dg.safeDownCast(model.getMuscles().get(m)) for m in MUSCLES]
+    out = {"active": [[m.calcActiveForceLengthMultiplier(x) for x in req["fiber_lengths"]] for m in muscles],
+           "passive": [[m.calcPassiveForceMultiplier(x) for x in req["fiber_lengths"]] for m in muscles],
+           "tendon": [[m.calcTendonForceMultiplier(x) for x in req["tendon_lengths"]] for m in muscles],
+           "force_velocity": [dg.calcForceVelocityMultiplier(v) for v in req["fiber_velocities"]]}
+    return out
+
+
 def main(argv):
     with open(argv[1]) as fh:
         req = json.load(fh)
@@ -106,6 +122,8 @@ def main(argv):
                                                               req["cleat_point"], req["spindle_point"])
     if req.get("states"):
         out["playback"] = playback(req["model"], req["states"])
+    if req.get("curves"):
+        out["curves"] = curves(req["model"], req["curves"])
     with open(argv[2], "w") as fh:
         json.dump(out, fh)
     return 0

@@ -15,6 +15,7 @@ FORCE_SETS = ("complete_groups", "group_totals", "pedaling_model")
 STRENGTH_SCALINGS = ("body_mass", "none")
 ARCHITECTURES = ("lai2017", "pedaling_model")
 PASSIVE_CURVES = ("uhlrich2022", "pedaling_model")
+MUSCLE_CURVES = ("toolkit", "opensim")  # Hill-curve sets of toolkit.model.muscles
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,10 @@ class Rider:
     RajagopalLaiUhlrich2023) or 'pedaling_model' (Park et al. 2022 values).
     passive_curves: 'uhlrich2022' (default: passive fibre strains calibrated to measured passive joint moments by
     Uhlrich et al. 2022) or 'pedaling_model' (Park et al. 2022 / Lai et al. 2017 strains).
+    muscle_curves: 'toolkit' (default: the toolkit's De Groote et al. 2016 curves, passive fibre force ~0 below
+    optimal length) or 'opensim' (exactly OpenSim 4.6's DeGrooteFregly2016Muscle active force-length,
+    force-velocity and passive force-length curves, as the .osim export writes them: for cross-checks with
+    OpenSim/Moco on identical curves; docs/opensim.md).
     strength_scale multiplies every max isometric force.
     passive_strain_scale multiplies every muscle's passive strain e0 (larger = slacker passive fibres).
     The physiology fields vo2max_L_min, gross_efficiency, lactate_threshold_pct_vo2max and map_W are only used
@@ -52,6 +57,7 @@ class Rider:
     strength_scaling: str = "body_mass"
     muscle_architecture: str = "lai2017"
     passive_curves: str = "uhlrich2022"
+    muscle_curves: str = "toolkit"
     strength_scale: float = 1.0
     passive_strain_scale: float = 1.0
     muscle_force_scale: dict[str, float] = field(default_factory=dict)
@@ -67,7 +73,8 @@ class Rider:
         for key in ("height_m", "mass_kg"):
             RIDER_RANGES[key].check(f"rider.{key}", getattr(self, key))
         for key, allowed in (("max_force_set", FORCE_SETS), ("strength_scaling", STRENGTH_SCALINGS),
-                             ("muscle_architecture", ARCHITECTURES), ("passive_curves", PASSIVE_CURVES)):
+                             ("muscle_architecture", ARCHITECTURES), ("passive_curves", PASSIVE_CURVES),
+                             ("muscle_curves", MUSCLE_CURVES)):
             if getattr(self, key) not in allowed:
                 raise ValueError(f"rider.{key}: {getattr(self, key)!r} (allowed: {', '.join(allowed)})")
         RIDER_RANGES["type1_pct_vastus_lateralis"].check("rider.type1_pct_vastus_lateralis",

@@ -18,7 +18,7 @@ def describe(model: LegModel, setup: Setup) -> str:
         "Conventions: x forward, y up, origin at the bottom bracket; crank angle 0 = TDC, increasing in the "
         "pedaling direction; hip flexion +, knee flexion + (0 = straight), ankle dorsiflexion +; sole angle toe-down +.",
         "",
-        f"Rider '{r.name}': {r.height_m:.3f} m, {r.mass_kg:.1f} kg, {r.sex}; force set {r.max_force_set}, strength scaling {r.strength_scaling}, architecture {r.muscle_architecture}, passive {r.passive_curves}, "
+        f"Rider '{r.name}': {r.height_m:.3f} m, {r.mass_kg:.1f} kg, {r.sex}; force set {r.max_force_set}, strength scaling {r.strength_scaling}, architecture {r.muscle_architecture}, passive {r.passive_curves}, curves {r.muscle_curves}, "
         f"strength x{r.strength_scale:g}, passive strain x{r.passive_strain_scale:g}",
         f"Fit: saddle rule {f.saddle_rule} -> saddle height {setup.saddle_height_m:.4f} m (BB to saddle top), "
         f"seat-tube angle {f.seat_tube_angle_deg:g} deg" + (f", setback {f.setback_m} m" if f.setback_m is not None else "")

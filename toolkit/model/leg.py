@@ -68,11 +68,12 @@ class LegModel:
     energy(theta, phi, dtheta, dphi, p) -> kinetic, potential (J) of thigh, shank, foot and crank
     fixed_ankle(theta, ankle, p) -> phi, dphi/dtheta, d2phi/dtheta2 with the ankle held at `ankle`
     muscles(q, qdot, a, pm, scale) -> force[9], moment[3], fibre length[9], fibre velocity[9], active[9],
-        passive[9], mtu length[9], moment arms[9x3]   (rigid tendon)
+        passive[9], mtu length[9], moment arms[9x3]   (rigid tendon, toolkit curves; muscle_function(curves))
     passive(q, qdot) -> passive joint moments[3]
     """
 
     geometry: MuscleGeometry = field(default_factory=load_geometry)
+    _muscle_functions: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @cached_property
     def n_leg_params(self) -> int:
@@ -209,6 +210,24 @@ class LegModel:
 
     @cached_property
     def muscles(self) -> ca.Function:
+        """The rigid-tendon muscles with the toolkit's curves (muscle_function for the other curve set)."""
+        return self.muscle_function("toolkit")
+
+    @cached_property
+    def muscles_compliant(self) -> ca.Function:
+        """The compliant-tendon muscles with the toolkit's curves (muscle_function for the other curve set)."""
+        return self.muscle_function("toolkit", compliant=True)
+
+    def muscle_function(self, curves: str = "toolkit", compliant: bool = False) -> ca.Function:
+        """muscles (rigid tendon) or muscles_compliant with one Hill-curve set (the rider's muscle_curves:
+        'toolkit' or 'opensim', toolkit.model.muscles); built once per set."""
+        key = (curves, compliant)
+        if key not in self._muscle_functions:
+            build = self._muscles_compliant if compliant else self._muscles_rigid
+            self._muscle_functions[key] = build(curves)
+        return self._muscle_functions[key]
+
+    def _muscles_rigid(self, curves: str) -> ca.Function:
         n = len(MUSCLE_NAMES)
         q, qd = ca.SX.sym("q", 3), ca.SX.sym("qdot", 3)
         a = ca.SX.sym("a", n)
@@ -219,16 +238,14 @@ class LegModel:
         v_mtu = -ca.mtimes(R, qd)
         F, act, pas, lm, vm, _ = rigid_tendon_force(
             a, L, v_mtu, par["max_force"], par["optimal_fiber_length"], par["tendon_slack_length"],
-            par["pennation"], par["max_velocity"], par["passive_strain"])
+            par["pennation"], par["max_velocity"], par["passive_strain"], curves)
         moment = ca.mtimes(R.T, F)
         return ca.Function("muscles", [q, qd, a, pm, scale], [F, moment, lm, vm, act, pas, L, R],
                            ["q", "qdot", "a", "pm", "scale"],
                            ["force", "moment", "fiber_length", "fiber_velocity", "active", "passive",
                             "mtu_length", "moment_arm"])
 
-
-    @cached_property
-    def muscles_compliant(self) -> ca.Function:
+    def _muscles_compliant(self, curves: str) -> ca.Function:
         """Compliant-tendon variant: muscles_compliant(q, qdot, a, ft, dft, pm, scale) -> force[9], moment[3],
         fibre length, fibre velocity, active, passive, mtu length, moment arms, equilibrium residual[9]."""
         n = len(MUSCLE_NAMES)
@@ -241,7 +258,7 @@ class LegModel:
         v_mtu = -ca.mtimes(R, qd)
         F, act, pas, lm, vm, _, eq = compliant_tendon_force(
             a, ft, dft, L, v_mtu, par["max_force"], par["optimal_fiber_length"], par["tendon_slack_length"],
-            par["pennation"], par["max_velocity"], par["passive_strain"])
+            par["pennation"], par["max_velocity"], par["passive_strain"], curves)
         return ca.Function("muscles_compliant", [q, qd, a, ft, dft, pm, scale],
                            [F, ca.mtimes(R.T, F), lm, vm, act, pas, L, R, eq],
                            ["q", "qdot", "a", "ft", "dft", "pm", "scale"],

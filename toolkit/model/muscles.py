@@ -2,6 +2,10 @@
 
 All functions take and return casadi expressions (SX/MX/DM) or floats; no state. Normalized quantities:
 fibre length / l_opt, fibre velocity / (v_max * l_opt) with lengthening positive, forces / F_max.
+
+Two curve sets (`curves`, the rider's muscle_curves): 'toolkit' (default) and 'opensim', exactly OpenSim 4.6's
+DeGrooteFregly2016Muscle curves with the parameters the .osim export writes (data/muscle_curves.toml [opensim];
+docs/opensim.md). Both are smooth.
 """
 from __future__ import annotations
 
@@ -12,11 +16,12 @@ from functools import lru_cache
 import casadi as ca
 import numpy as np
 
-from .anthropometry import Rider
+from .anthropometry import MUSCLE_CURVES, Rider
 from .energetics import rider_slow_twitch_fractions
 from .parameters import data_text, model_parameters, read_csv_rows
 
 SLACK_WIDTH_M = 1e-3
+OPENSIM_SLACK_WIDTH_M = 0.5e-3  # softplus width of the slack clamp with curves='opensim' (fibre_projection)
 MUSCLE_NAMES = ("GMAX", "ILIO", "HAMS", "BFSH", "RF", "VAS", "GAS", "SOL", "TA")
 
 
@@ -26,40 +31,68 @@ def curve_constants() -> dict:
     return tomllib.loads(data_text("muscle_curves.toml"))
 
 
-def active_force_length(l_norm):
+def curve_set(curves: str = "toolkit") -> dict:
+    """The constants of one curve set: 'toolkit' (the file's top level) or 'opensim' (its [opensim] table)."""
+    if curves == "toolkit":
+        return curve_constants()
+    if curves == "opensim":
+        return curve_constants()["opensim"]
+    raise ValueError(f"muscle curves: {curves!r} (allowed: {', '.join(MUSCLE_CURVES)})")
+
+
+def active_force_length(l_norm, curves: str = "toolkit"):
     """Normalized active force at normalized fibre length (peak 1 near l_norm = 1)."""
+    c = curve_set(curves)
+    if curves == "opensim":
+        # OpenSim scales the curve's width about l = 1 (active_force_width_scale; 1 in the export).
+        l_norm = (l_norm - 1.0) / c["active_force_width_scale"] + 1.0
     f = 0
-    for b1, b2, b3, b4 in curve_constants()["active_force_length"]:
+    for b1, b2, b3, b4 in c["active_force_length"]:
         f = f + b1 * ca.exp(-0.5 * (l_norm - b2) ** 2 / (b3 + b4 * l_norm) ** 2)
     return f
 
 
-def force_velocity(v_norm):
+def force_velocity(v_norm, curves: str = "toolkit"):
     """Normalized force-velocity multiplier (about 1 at zero velocity, 0 at v = -1)."""
-    d1, d2, d3, d4 = curve_constants()["force_velocity"]
+    d1, d2, d3, d4 = curve_set(curves)["force_velocity"]
     x = d2 * v_norm + d3
     return d1 * ca.log(x + ca.sqrt(x * x + 1)) + d4
 
 
-def passive_force_length(l_norm, strain_at_one):
-    """Normalized passive fibre force; equals 1 at l_norm = 1 + strain_at_one, ~0 below optimal length."""
-    c = curve_constants()
-    kpe, w = c["passive_kpe"], c["passive_ramp_width"]
+def passive_force_length(l_norm, strain_at_one, curves: str = "toolkit"):
+    """Normalized passive fibre force; equals 1 at l_norm = 1 + strain_at_one. 'toolkit': ~0 below optimal
+    length (smooth ramp); 'opensim': OpenSim's curve, zero at l_norm = 0.2 (about 1-2 % of F_max at l_norm = 1)."""
+    c = curve_set(curves)
+    kpe = c["passive_kpe"]
+    if curves == "opensim":
+        offset = ca.exp(kpe * (c["passive_min_norm_fiber_length"] - 1.0) / strain_at_one)
+        return (ca.exp(kpe * (l_norm - 1.0) / strain_at_one) - offset) / (np.exp(kpe) - offset)
+    w = c["passive_ramp_width"]
     x = l_norm - 1
     ramp = 0.5 * (x + ca.sqrt(x * x + w * w))
     return (ca.exp(kpe * ramp / strain_at_one) - 1) / (np.exp(kpe) - 1)
 
 
-def tendon_force_length(lt_norm):
+def tendon_constants(curves: str = "toolkit") -> tuple[float, float, float, float]:
+    """(c1, c2, c3, kT) of the tendon curve c1 exp(kT (lT/lTs - c2)) - c3; OpenSim's kT follows from
+    tendon_strain_at_one_norm_force."""
+    t = curve_set(curves)["tendon"]
+    if curves == "opensim":
+        kt = float(np.log((1.0 + t["c3"]) / t["c1"]) / (1.0 + t["strain_at_one"] - t["c2"]))
+        return t["c1"], t["c2"], t["c3"], kt
+    return t["c1"], t["c2"], t["c3"], t["kT"]
+
+
+def tendon_force_length(lt_norm, curves: str = "toolkit"):
     """Normalized tendon force at tendon length / slack length."""
-    t = curve_constants()["tendon"]
-    return t["c1"] * ca.exp(t["kT"] * (lt_norm - t["c2"])) - t["c3"]
+    c1, c2, c3, kt = tendon_constants(curves)
+    return c1 * ca.exp(kt * (lt_norm - c2)) - c3
 
 
-def tendon_length_from_force(ft_norm):
+def tendon_length_from_force(ft_norm, curves: str = "toolkit"):
     """Inverse of tendon_force_length (normalized tendon length)."""
-    t = curve_constants()["tendon"]
-    return ca.log((ft_norm + t["c3"]) / t["c1"]) / t["kT"] + t["c2"]
+    c1, c2, c3, kt = tendon_constants(curves)
+    return ca.log((ft_norm + c3) / c1) / kt + c2
 
 
 def activation_rate(e, a, tau_act, tau_deact):
@@ -151,47 +184,66 @@ def muscle_parameters(rider: Rider, geometry_scale: float) -> MuscleParameters:
     )
 
 
-def rigid_tendon_state(l_mtu, v_mtu, lopt, lts, alpha0):
-    """Fibre length, velocity (m, m/s) and cos(pennation) for a rigid tendon, constant-thickness pennation."""
+def fibre_projection(x, curves: str = "toolkit"):
+    """The fibre's projection on the tendon (m) from x = l_mtu - l_tendon: a smooth max(x, 0), so a unit shorter
+    than its tendon (GAS with a flexed knee and dorsiflexed ankle: the tendon goes slack) can neither push nor
+    flip its pennation. 'toolkit': 0.5 (x + sqrt(x^2 + w^2)), w = 1 mm (it exceeds x by ~w^2 / 4x when taut).
+    'opensim': OpenSim 4.6 takes x as is (negative when slack: cos(pennation) < 0 and the fibre pushes); the NLP
+    needs a smooth unit that cannot push, so we keep a clamp but make it w softplus(x / w), w = 0.5 mm (the same
+    peak curvature), which exceeds x by w exp(-x / w): < 1e-12 m once x > 10 mm, so the unit is OpenSim's to
+    round-off wherever it is taut."""
+    if curves == "opensim":
+        w = OPENSIM_SLACK_WIDTH_M
+        z = x / w
+        return w * (ca.fmax(z, 0) + ca.log1p(ca.exp(-ca.fabs(z))))  # overflow-free softplus
+    return 0.5 * (x + ca.sqrt(x * x + SLACK_WIDTH_M**2))
+
+
+def rigid_tendon_state(l_mtu, v_mtu, lopt, lts, alpha0, curves: str = "toolkit"):
+    """Fibre length, velocity (m, m/s) and cos(pennation) for a rigid tendon, constant-thickness pennation;
+    the fibre projection is clamped smoothly at ~0 when the tendon goes slack (fibre_projection)."""
     h = lopt * ca.sin(alpha0)
-    # When the unit is shorter than its tendon slack length (GAS with a flexed knee and dorsiflexed ankle), a
-    # rigid tendon goes slack: the fibre projection is smoothly clamped at ~0 so it can neither push nor
-    # flip its pennation (smooth max with a 1 mm width).
-    x = l_mtu - lts
-    along = 0.5 * (x + ca.sqrt(x * x + SLACK_WIDTH_M**2))
+    along = fibre_projection(l_mtu - lts, curves)
     lm = ca.sqrt(along * along + h * h)
     cos_a = along / lm
     vm = v_mtu * cos_a
     return lm, vm, cos_a
 
 
-def rigid_tendon_force(a, l_mtu, v_mtu, fmax, lopt, lts, alpha0, vmax, e0):
+def rigid_tendon_force(a, l_mtu, v_mtu, fmax, lopt, lts, alpha0, vmax, e0, curves: str = "toolkit"):
     """Tendon force (N) of a rigid-tendon unit and its parts: returns (force, active, passive, lm, vm, cos_a),
-    active and passive as normalized fibre forces."""
-    lm, vm, cos_a = rigid_tendon_state(l_mtu, v_mtu, lopt, lts, alpha0)
+    active and passive as normalized fibre forces.
+
+    curves='opensim' takes OpenSim's three curves; the slack clamp is kept, as a softplus that equals OpenSim's
+    fibre projection to round-off once the unit is 10 mm longer than its tendon (fibre_projection). Near slack
+    (GAS with a flexed knee and dorsiflexed ankle) the fibre shortens towards its width h = l_opt sin(alpha_0),
+    which can be below OpenSim's l_min = 0.2 l_opt; OpenSim's passive curve is then slightly negative (at most
+    0.15 % of F_max, at l = 0) and is used as is: along the tendon it is multiplied by cos(pennation) ~ 0."""
+    lm, vm, cos_a = rigid_tendon_state(l_mtu, v_mtu, lopt, lts, alpha0, curves)
     ln = lm / lopt
     vn = vm / (vmax * lopt)
-    active = a * active_force_length(ln) * force_velocity(vn)
-    passive = passive_force_length(ln, e0)
+    active = a * active_force_length(ln, curves) * force_velocity(vn, curves)
+    passive = passive_force_length(ln, e0, curves)
     return fmax * (active + passive) * cos_a, active, passive, lm, vm, cos_a
 
 
-def compliant_tendon_force(a, ft, dft, l_mtu, v_mtu, fmax, lopt, lts, alpha0, vmax, e0):
+def compliant_tendon_force(a, ft, dft, l_mtu, v_mtu, fmax, lopt, lts, alpha0, vmax, e0, curves: str = "toolkit"):
     """Compliant tendon in De Groote et al. (2016)'s implicit form: normalized tendon force ft is a state and
     its rate dft (1/s) a control; tendon length follows from ft, the fibre from the rest of the unit, and
-    `equilibrium` (fibre force along the tendon minus tendon force, normalized) must vanish.
+    `equilibrium` (fibre force along the tendon minus tendon force, normalized) must vanish. curves='opensim'
+    also takes OpenSim's tendon curve (kT from a 4.9 % strain at F_max) and the softplus clamp of
+    fibre_projection.
 
     Returns (force, active, passive, lm, vm, cos_a, equilibrium)."""
-    t = curve_constants()["tendon"]
-    lt = lts * tendon_length_from_force(ft)
-    vt = lts * dft / (t["kT"] * (ft + t["c3"]))
+    _, _, c3, kt = tendon_constants(curves)
+    lt = lts * tendon_length_from_force(ft, curves)
+    vt = lts * dft / (kt * (ft + c3))
     h = lopt * ca.sin(alpha0)
-    x = l_mtu - lt
-    along = 0.5 * (x + ca.sqrt(x * x + SLACK_WIDTH_M**2))
+    along = fibre_projection(l_mtu - lt, curves)
     lm = ca.sqrt(along * along + h * h)
     cos_a = along / lm
     vm = (v_mtu - vt) * cos_a
     ln = lm / lopt
-    active = a * active_force_length(ln) * force_velocity(vm / (vmax * lopt))
-    passive = passive_force_length(ln, e0)
+    active = a * active_force_length(ln, curves) * force_velocity(vm / (vmax * lopt), curves)
+    passive = passive_force_length(ln, e0, curves)
     return fmax * ft, active, passive, lm, vm, cos_a, (active + passive) * cos_a - ft

@@ -37,7 +37,7 @@ import numpy as np
 from .geometry import JOINT_NAMES, MuscleGeometry, load_geometry
 from .kinematics import P
 from .leg import Setup, joint_ranges_rad
-from .muscles import MUSCLE_NAMES
+from .muscles import MUSCLE_NAMES, curve_set
 from .parameters import model_parameters
 
 #: OpenSim coordinate names of the toolkit's joints (hip, knee, ankle) and of the crank.
@@ -268,7 +268,7 @@ def osim_model_spec(setup: Setup, geometry: MuscleGeometry | None = None, activa
             tendon_slack_length=f(m.tendon_slack_length[i]), pennation_angle_at_optimal=f(m.pennation[i]),
             max_contraction_velocity=f(m.max_velocity[i]),
             passive_fiber_strain_at_one_norm_force=f(m.passive_strain[i]),
-            tendon_strain_at_one_norm_force=0.049,
+            tendon_strain_at_one_norm_force=float(curve_set("opensim")["tendon"]["strain_at_one"]),
             activation_time_constant=f(m.tau_act[i]), deactivation_time_constant=f(m.tau_deact[i]),
             min_control=float(activation_floor), default_activation=max(0.05, float(activation_floor))))
     passive = tuple(OsimPassiveMoment(f"passive_{JOINT_OF_COORDINATE[COORDINATE_NAMES[j]]}", COORDINATE_NAMES[j],
@@ -279,9 +279,14 @@ def osim_model_spec(setup: Setup, geometry: MuscleGeometry | None = None, activa
                f"saddle height {setup.saddle_height_m:.4f} m, crank {c:.4f} m, pelvis tilt "
                f"{math.degrees(setup.pelvis_tilt_rad):.2f} deg. Segments: de Leva (1996) scaled; muscle parameters "
                "and MTU length polynomials fitted to Park, Caldwell & Umberger (2022) Pedaling_Model.osim.")
+    if r.muscle_curves == "opensim":
+        curves = ("the toolkit used these same curves (rider.muscle_curves = 'opensim'); only its smooth clamp of a "
+                  "slack fibre differs (docs/opensim.md).")
+    else:
+        curves = "OpenSim's curve constants and passive fibre curve differ from the toolkit's (docs/opensim.md)."
     notes = ("Right leg only: in isokinetic pedaling the left leg does the same half a cycle later and does not "
              "interact, so one leg delivers half the mean crank power. Muscles: DeGrooteFregly2016Muscle, rigid "
-             "tendon; OpenSim's curve constants and passive fibre curve differ from the toolkit's (docs/opensim.md).")
+             "tendon; " + curves)
     return OsimModelSpec(
         name=name, gravity=(0.0, -f(pp.gravity), 0.0),
         pelvis_location=(f(pp.hip_x), f(pp.hip_y), 0.0), pelvis_orientation=(0.0, 0.0, -f(pp.pelvis_tilt)),

@@ -43,17 +43,18 @@ class PedalingSolver:
     _transcriptions: dict = field(default_factory=dict, repr=False)
     _references: dict = field(default_factory=dict, repr=False)  # free-ankle references of relative conditions
 
-    def transcription(self, spec: ProblemSpec) -> Transcription:
-        """The transcription of spec's structure (cheap: its NLP functions are built on first use)."""
-        key = transcription_key(spec)
+    def transcription(self, spec: ProblemSpec, muscle_curves: str = "toolkit") -> Transcription:
+        """The transcription of spec's structure with the rider's Hill-curve set (cheap: its NLP functions are
+        built on first use)."""
+        key = transcription_key(spec) + (muscle_curves,)
         if key not in self._transcriptions:
             self._transcriptions[key] = Transcription(self.model, *key)
         return self._transcriptions[key]
 
-    def _get(self, spec: ProblemSpec) -> tuple[Transcription, ca.Function, float]:
+    def _get(self, spec: ProblemSpec, muscle_curves: str = "toolkit") -> tuple[Transcription, ca.Function, float]:
         """(transcription, IPOPT instance, build seconds). The NLP functions and their derivatives are built once
         per structure; IPOPT options only make a new (cheap) IPOPT instance around them."""
-        s, structure = spec.solver, transcription_key(spec)
+        s, structure = spec.solver, transcription_key(spec) + (muscle_curves,)
         key = structure + (s.tol, s.constr_viol_tol, s.max_iter, s.max_cpu_time_s, s.print_level)
         if key in self._cache and self._cache[key][0].upgrade():
             # the compiled node functions appeared (background compile): remake this structure's solvers
@@ -61,7 +62,7 @@ class PedalingSolver:
                 del self._cache[k]
         if key not in self._cache:
             t0 = time.perf_counter()
-            tr = self.transcription(spec)
+            tr = self.transcription(spec, muscle_curves)
             opts = {
                 "ipopt.print_level": s.print_level, "print_time": False, "ipopt.sb": "yes",
                 "ipopt.tol": s.tol, "ipopt.constr_viol_tol": s.constr_viol_tol, "ipopt.max_iter": s.max_iter,
@@ -120,7 +121,7 @@ class PedalingSolver:
     def initial_guess(self, setup: Setup, spec: ProblemSpec) -> Solution:
         """The documented default start (kinematic_guess, first multistart variant) evaluated as a trajectory,
         unsolved: status 'Initial_Guess', not successful but unsealed (to hand to another solver as its guess)."""
-        tr = Transcription(self.model, *transcription_key(spec))
+        tr = Transcription(self.model, *transcription_key(spec), setup.rider.muscle_curves)
         par = self.parameters(tr, setup, spec)
         lbx, ubx = tr.variable_bounds(spec)
         w = np.clip(kinematic_guess(tr, setup, spec), lbx, ubx)
@@ -165,12 +166,13 @@ class PedalingSolver:
             guess = self.continuation_guess(setup, spec)
         provenance = describe_setup(setup)
         # The geometric check needs only the mesh and the model: an infeasible request never builds an NLP.
-        feas = feasibility.check(self.transcription(spec), setup, spec)
+        curves = setup.rider.muscle_curves
+        feas = feasibility.check(self.transcription(spec, curves), setup, spec)
         if not feas.ok:
             stats = SolverStats(False, "Infeasible_Request", 0, 0.0, 0.0, math.nan, math.inf, (), feas.message)
             return Solution(spec, stats, provenance | {"largest_heel_drop_deg": feas.largest_heel_drop_deg},
                             sealed=True)
-        tr, solver, build_time = self._get(spec)
+        tr, solver, build_time = self._get(spec, curves)
         par = self.parameters(tr, setup, spec)
         lbx, ubx = tr.variable_bounds(spec)
         lbg, ubg = tr.constraint_bounds(spec)

@@ -80,6 +80,7 @@ class Transcription:
     tendon: str = "rigid"
     load: str = "isokinetic"
     metabolic_model: str = ""  # energetics model in the cost ('' = none; kind 'metabolic' or a mixed cost)
+    muscle_curves: str = "toolkit"  # the rider's Hill-curve set (toolkit.model.muscles): part of the structure
 
     @property
     def inertial(self) -> bool:
@@ -136,9 +137,10 @@ class Transcription:
         Qin = m.inverse_dynamics(th, phi, omega, dphi * omega, theta_acc, phi_acc, p)
         scale = p[-1]
         if self.compliant:
-            F, Mmus, lm, vm, act, pas, lmtu, R, equilibrium = m.muscles_compliant(q, qdot, a, ft, dft, pm, scale)
+            F, Mmus, lm, vm, act, pas, lmtu, R, equilibrium = m.muscle_function(self.muscle_curves, compliant=True)(
+                q, qdot, a, ft, dft, pm, scale)
         else:
-            F, Mmus, lm, vm, act, pas, lmtu, R = m.muscles(q, qdot, a, pm, scale)
+            F, Mmus, lm, vm, act, pas, lmtu, R = m.muscle_function(self.muscle_curves)(q, qdot, a, pm, scale)
             equilibrium = ca.SX.zeros(NM)
         # Ankle devices, external (non-muscle) moments; all coefficients are zero unless the condition uses them.
         # 'braced': an orthosis spring and damper -k (q - q0) - c qdot. 'range_limited': stiff stops at the range
@@ -176,7 +178,7 @@ class Transcription:
             # 'metabolic', else added with weight metabolic_weight (mixed cost). docs/energetics.md.
             fmax, lopt, vmax = pm[0:NM], pm[NM:2 * NM], pm[4 * NM:5 * NM]
             edot = energetics.rates_function(self.metabolic_model)(
-                e, a, lm, vm, active_force_length(lm / lopt), act, pas, fmax, lopt, vmax,
+                e, a, lm, vm, active_force_length(lm / lopt, self.muscle_curves), act, pas, fmax, lopt, vmax,
                 L.get(par, "muscle_mass"), L.get(par, "slow_twitch"))[4]
             metabolic = ca.dot(w, edot) / L.get(par, "body_mass")
             effort = metabolic if self.cost_kind == "metabolic" else effort + L.get(par, "metabolic_weight") * metabolic
@@ -341,7 +343,7 @@ class Transcription:
         g = self.model.geometry  # its polynomial coefficients are constants inside the node functions
         geometry = hashlib.sha256(repr((g.names, g.joints, g.centers_rad, g.exponents, g.coefficients))
                                   .encode()).hexdigest()
-        structure = (self.mode, self.cost_kind, self.exponent, self.tendon, self.load, geometry)
+        structure = (self.mode, self.cost_kind, self.exponent, self.tendon, self.load, geometry, self.muscle_curves)
         return SeparableNLP(self.node_terms, self.nx, self.nu, self.theta, self.layout.size, coupling,
                             self.smoothness_matrix(), lambda p: p[reg.start], structure)
 

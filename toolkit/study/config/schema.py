@@ -18,7 +18,8 @@ from pydantic_core import PydanticCustomError, PydanticKnownError
 from pydantic.fields import FieldInfo
 
 from ...model import ranges as R
-from ...model.anthropometry import ARCHITECTURES, FORCE_SETS, PASSIVE_CURVES, SEXES, STRENGTH_SCALINGS, Rider
+from ...model.anthropometry import (ARCHITECTURES, FORCE_SETS, MUSCLE_CURVES, PASSIVE_CURVES, SEXES, STRENGTH_SCALINGS,
+                                    Rider)
 from ...model.bikefit import SADDLE_RULES, BikeFit
 from ...model.muscles import MUSCLE_NAMES
 from ...model.parameters import model_parameters
@@ -232,6 +233,11 @@ class RiderKeys(_Table):
     passive_curves: key("str", "Passive fibre strains: 'uhlrich2022' (calibrated to passive joint moments, "
                         "Uhlrich et al. 2022) or 'pedaling_model' (Park et al. 2022).", choices=PASSIVE_CURVES) \
         = _RIDER.passive_curves
+    muscle_curves: key("str", "Hill-muscle curves: 'toolkit' (De Groote et al. 2016 with a passive fibre force "
+                       "~0 below optimal length) or 'opensim' (exactly OpenSim 4.6's DeGrooteFregly2016Muscle "
+                       "active, force-velocity and passive curves, as the .osim export writes them; for "
+                       "cross-checks with OpenSim/Moco, docs/opensim.md).", choices=MUSCLE_CURVES) \
+        = _RIDER.muscle_curves
     strength_scale: key("float", "Multiplies every muscle's max isometric force.", _RR["strength_scale"]) \
         = _RIDER.strength_scale
     passive_strain_scale: key("float", "Multiplies every muscle's passive strain e0 (larger = slacker passive "

@@ -307,6 +307,7 @@ def _intensity_vs_riders(spec: IntensitySpec, riders: list[tuple[str, Rider, set
 
 
 _MODEL_RIDER_FIELDS = ("height_m", "mass_kg", "sex", "max_force_set", "strength_scaling", "muscle_architecture", "passive_curves",
+                       "muscle_curves",
                        "strength_scale", "passive_strain_scale",
                        "muscle_force_scale")
 

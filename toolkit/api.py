@@ -126,15 +126,14 @@ def solve(problem: Problem | Sequence[Problem], warm_start: Solution | None = No
     """Solve one problem (returns a Solution) or a list (returns a list, in order). A failed solve comes back
     sealed (`.success` False, reading its data raises); it is never a result. `solver`: a
     toolkit.ocp.solve.PedalingSolver to reuse across calls (its built structures are kept)."""
-    from .model.leg import make_setup
     from .ocp.solve import PedalingSolver
+    from .study.executors import solve_problem
 
     solver = solver or PedalingSolver()
     many = not isinstance(problem, Problem)
     out, guess = [], warm_start
     for pr in (problem if many else [problem]):
-        setup = make_setup(solver.model, pr.rider_object(), pr.fit_object())
-        sol = Solution.of(solver.solve(setup, pr.spec(), guess=guess))
+        sol = Solution.of(solve_problem(pr.rider_object(), pr.fit_object(), pr.spec(), guess, solver=solver))
         out.append(sol)
         guess = sol if sol.success else warm_start
     return out if many else out[0]

@@ -70,7 +70,7 @@ def _default_setup(args):
             fkw[attr] = v
     rider, fit = Rider(**rkw), BikeFit(**fkw)
     model = LegModel()
-    return model, make_setup(model, rider, fit)
+    return model, make_setup(model, rider, fit), rider, fit
 
 
 def read_sole_profile(path: str) -> tuple[tuple[float, float], ...]:
@@ -103,7 +103,7 @@ def _model(args) -> int:
     from ..model.leg import FitError
 
     try:
-        model, setup = _default_setup(args)
+        model, setup, _, _ = _default_setup(args)
     except (FitError, ValueError) as e:
         print(f"-: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -122,6 +122,7 @@ def _solve(args) -> int:
     from ..model.leg import FitError
     from ..ocp.problem import ProblemSpec, SolverSpec
     from ..ocp.solve import PedalingSolver
+    from ..study.executors import solve_problem
 
     def bad(message: str) -> int:
         if args.json:
@@ -159,12 +160,12 @@ def _solve(args) -> int:
     except ValueError as e:
         return bad(_name_flag(str(e)))
     try:
-        model, setup = _default_setup(args)
+        model, _, rider, fit = _default_setup(args)  # the fit is checked here: an unreachable one is bad input
     except FitError as e:
         return bad(f"fit ({_fit_flags(args)}): {e}")
     except ValueError as e:
         return bad(_name_flag(str(e)))
-    sol = PedalingSolver(model).solve(setup, spec)
+    sol = solve_problem(rider, fit, spec, solver=PedalingSolver(model))  # run's per-point solve
     st = sol.stats
     out = solution_summary(sol)
     if args.json:

@@ -231,6 +231,14 @@ def solve_point(task: PointTask, guess: Solution | None = None, solver=None,
                            time.perf_counter() - t0, guess)
 
 
+def solve_problem(rider: Rider, fit: BikeFit, spec: ProblemSpec, guess: Solution | None = None, solver=None
+                  ) -> Solution:
+    """One problem through the per-point solve of `run` and `reproduce` (`solve_point`: the same starts, cold
+    retry and failure handling), for the CLI's `solve` and the Python API's `toolkit.solve`. A failed solve or an
+    unreachable fit comes back sealed."""
+    return solve_point(PointTask("-", rider, fit, spec), guess, solver=solver).as_solution(spec)
+
+
 def iter_chain(chain: ChainTask) -> Iterator[PointResult]:
     """Solve a chain's points in order, yielding each result as soon as it is known."""
     guess = chain.guess if chain.warm_start else None

@@ -12,9 +12,8 @@ import pytest
 from toolkit.study import comparison as C
 from toolkit.study import reproduce as R
 from toolkit.study.config import ConfigError, load_experiment
-from toolkit.study.metrics import classic as CL
 from toolkit.study.metrics import heel_drop as H
-from toolkit.study.registry import load_study, studies, study, study_names
+from toolkit.study.registry import load_study, published_rows, studies, study, study_names
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "results"
@@ -149,7 +148,7 @@ def test_classic_one_head_is_the_ericson_point_with_the_other_force_set():
 # ----------------------------------------------------------------------------------------------- comparison logic
 
 def test_published_rows_are_complete_and_cited():
-    rows = C.load_published()
+    rows = published_rows()
     assert rows
     for p in rows:
         assert p.source and p.criterion and p.study in studies()

@@ -15,20 +15,9 @@ import numpy as np
 from ..model.leg import JOINTS
 from . import comparison as C
 from .config import Experiment
+from .paths import experiments_dir  # noqa: F401  (re-exported: the shipped experiments folder)
 
 FIG_DPI = 100
-
-
-def experiments_dir() -> Path:
-    """The repository's experiments/ (next to the package; editable installs and checkouts), else the copy a
-    regular install puts under <prefix>/share/pedaling-toolkit/experiments, else ./experiments."""
-    import sysconfig
-
-    here = Path(__file__).resolve().parents[2] / "experiments"
-    if here.is_dir():
-        return here
-    installed = Path(sysconfig.get_path("data")) / "share" / "pedaling-toolkit" / "experiments"
-    return installed if installed.is_dir() else Path.cwd() / "experiments"
 
 
 def _save(fig, path: Path) -> Path:

@@ -22,7 +22,7 @@ def _moved_hint(path: Path) -> str:
     """'; moved to studies/<name>/<file>' for a study experiment file named by its old experiments/ path."""
     if not path.name.startswith("study_"):
         return ""
-    from .registry import studies_dir
+    from .paths import studies_dir
 
     found = sorted(studies_dir().glob(f"*/{path.name}"))
     if found:

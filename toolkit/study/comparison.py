@@ -25,7 +25,7 @@ from typing import Iterable, Mapping, Sequence
 
 __all__ = [
     "Published", "published_value", "check_published", "Criterion", "ModelValue", "ComparisonRow",
-    "load_published", "published_index", "parse_criterion", "classify_trend", "evaluate", "agree_regions",
+    "published_index", "parse_criterion", "classify_trend", "evaluate", "agree_regions",
     "compare", "rows_markdown", "agreement_text", "format_value", "relative_change_pct", "NO_WHY",
 ]
 
@@ -81,13 +81,6 @@ def check_published(rows: Sequence[Published]) -> None:
         if (p.study, p.quantity) in seen:
             raise ValueError(f"[{i}] quantity: duplicate {p.study}/{p.quantity}")
         seen.add((p.study, p.quantity))
-
-
-def load_published() -> list[Published]:
-    """The published rows of every shipped study (the [[published]] tables of studies/*/study.toml)."""
-    from .registry import studies
-
-    return [p for s in studies().values() for p in s.published]
 
 
 def published_index(rows: Iterable[Published]) -> dict[tuple[str, str], Published]:

@@ -46,26 +46,15 @@ from typing import Any, Callable, Mapping, Sequence
 
 from . import comparison as C
 from .config import ConfigError
+from .paths import studies_dir
 
 __all__ = ["STUDY_FILE", "Variant", "StudyDef", "studies_dir", "load_study", "studies", "study", "study_names",
-           "find_study_dir"]
+           "find_study_dir", "published_rows"]
 
 STUDY_FILE = "study.toml"
 _STUDY_KEYS = ("name", "title", "claims", "question", "metrics", "solver", "notes")
 _VARIANT_KEYS = ("file", "label", "role", "quick")
 _PUBLISHED_KEYS = ("claim", "quantity", "value", "unit", "criterion", "source", "note")
-
-
-def studies_dir() -> Path:
-    """The repository's studies/ (checkouts and editable installs), else the copy a regular install puts under
-    <prefix>/share/pedaling-toolkit/studies, else ./studies."""
-    import sysconfig
-
-    here = Path(__file__).resolve().parents[2] / "studies"
-    if here.is_dir():
-        return here
-    installed = Path(sysconfig.get_path("data")) / "share" / "pedaling-toolkit" / "studies"
-    return installed if installed.is_dir() else Path.cwd() / "studies"
 
 
 @dataclass(frozen=True)
@@ -278,6 +267,11 @@ def _order(root: Path, name: str) -> tuple[int, str]:
 def studies() -> dict[str, StudyDef]:
     """name -> StudyDef of every shipped study (studies/*/study.toml), loaded once."""
     return _shipped(str(studies_dir()))
+
+
+def published_rows() -> list[C.Published]:
+    """The published rows of every shipped study (their [[published]] tables)."""
+    return [p for s in studies().values() for p in s.published]
 
 
 def study_names() -> tuple[str, ...]:

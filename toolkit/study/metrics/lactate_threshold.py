@@ -115,7 +115,7 @@ def evaluate(data: StudyData) -> Evaluation:
                                      missing=f"{at_pct:g} % VO2max point missing"))
         summary.append((vlabel, v, dh))
     # finding-by-finding verdicts per mechanism
-    pub = C.published_index(C.load_published())
+    pub = C.published_index(data.study.published)
     def verdict(q, v):
         return C.evaluate(pub[(S, q)].criterion, v, pub[(S, q)].value)[0]
 

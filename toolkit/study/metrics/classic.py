@@ -291,36 +291,29 @@ def evaluate(data: StudyData) -> Evaluation:
 
 def figures(data: StudyData, rows, sdir: Path) -> list[Path]:
     """Joint-action shares: the Elmer sweep, the Ericson point (default and SENSITIVITY) and Ericson's values."""
-    from matplotlib.figure import Figure
+    from ...plots.series import Line, Panel, series_figure
 
     pts = points(data)
     elmer, e, es = pts.elmer, pts.ericson, pts.sensitivity
     x0 = pts.ericson_W
-    fig = Figure(figsize=(8, 4.6), layout="constrained")
-    ax = fig.subplots()
-    keys = list(pts.actions)
     x = [r.labels["power_W"] for r in elmer]
-    for k in keys:
-        ax.plot(x, [action_shares_pct(r)[k] for r in elmer], "-o", ms=4, label=k.replace("_", " "))
     pub = C.published_index(data.study.published)
-    for i, k in enumerate(keys):
-        p = pub.get(("classic", f"ericson_{k}_share_pct"))
-        if p is not None:
-            ax.plot([x0], [p.numeric], marker="s", mfc="none", color=f"C{i}", ms=9, ls="none")
+    lines = []
+    for i, k in enumerate(pts.actions):
+        c = f"C{i}"
+        lines.append(Line(k.replace("_", " "), x, [action_shares_pct(r)[k] for r in elmer], "-o", c, size=4))
+        p = pub.get((data.name, f"ericson_{k}_share_pct"))
+        if p is not None and p.numeric is not None:
+            lines.append(Line("_published", [x0], [p.numeric], "s", c, open=True, size=9))
         if e is not None:
-            ax.plot([x0], [action_shares_pct(e)[k]], marker="o", color=f"C{i}", ms=6, ls="none")
+            lines.append(Line("_model", [x0], [action_shares_pct(e)[k]], "o", c, size=6))
         if es is not None:
-            ax.plot([x0 + 25.0], [action_shares_pct(es)[k]], marker="^", mfc="none", color=f"C{i}", ms=7,
-                    ls="none")
-    ax.axvspan(*pts.elmer_range_W, color="0.93", zorder=0)
-    ax.set_xlabel("work rate, both legs (W)")
-    ax.set_ylabel("share of positive joint work (%)")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="x-small", ncol=2)
+            lines.append(Line("_sensitivity", [x0 + 25.0], [action_shares_pct(es)[k]], "^", c, open=True, size=7))
     where = _where(e or es) if (e or es) is not None else "Ericson's point"
     sweep = f"{elmer[0].labels['cadence_rpm']:g} rpm " if elmer else ""
     lo, hi = pts.elmer_range_W
-    ax.set_title(f"Joint actions: model at {where} (dots; open triangles just right of it: SENSITIVITY force set)\n"
-                 f"vs Ericson 1986 (open squares), and the model's {sweep}sweep (lines; grey: Elmer et al. 2011 range "
-                 f"{lo:g}-{hi:g} W)", fontsize="small")
+    fig = series_figure([Panel(lines, "work rate, both legs (W)", "share of positive joint work (%)", band=(lo, hi))],
+                        f"Joint actions: model at {where} (dots; open triangles just right of it: SENSITIVITY force "
+                        f"set)\nvs Ericson 1986 (open squares), and the model's {sweep}sweep (lines; grey: Elmer et "
+                        f"al. 2011 range {lo:g}-{hi:g} W)", size=(8, 4.6))
     return [_save(fig, sdir / "joint_actions.png")]

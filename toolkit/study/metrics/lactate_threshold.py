@@ -167,7 +167,7 @@ def _variant_rider(data: StudyData, exp_name: str, default: str) -> str:
 
 def figures(data: StudyData, rows, sdir: Path) -> list[Path]:
     """Knee power and hip share vs intensity, baseline and hypotheses."""
-    from matplotlib.figure import Figure
+    from ...plots.series import Line, Panel, series_figure
 
     base = data.experiments[0].name
     hlt, llt = data.study.param("hlt_rider"), data.study.param("llt_rider")
@@ -176,23 +176,15 @@ def figures(data: StudyData, rows, sdir: Path) -> list[Path]:
               "HLT (baseline, identical to LLT)": _knee_series(data, base, hlt)}
     for e, v in zip(data.experiments[1:], data.study.variants[1:]):
         series[f"HLT, {v.label}"] = _knee_series(data, e.name, _variant_rider(data, e.name, hlt))
-    fig = Figure(figsize=(12, 4.4), layout="constrained")
-    ax1, ax2 = fig.subplots(1, 2)
     styles = ["-o", "--s", "-^", "-v", "-D"]
-    for (lab, s), st in zip(series.items(), styles):
-        if not s:
-            continue
-        x = [p[0] for p in s]
-        ax1.plot(x, [p[1] for p in s], st, label=lab, ms=5)
-        ax2.plot(x, [shares_pct(p[2])["hip"] for p in s], st, label=lab, ms=5)
-    ax1.set_xlabel("intensity (% VO2max)")
-    ax1.set_ylabel("mean positive knee power, both legs (W)")
-    ax1.set_title("Knee power vs work rate (claim B: LLT rises, HLT flat)", fontsize="small")
-    ax2.set_xlabel("intensity (% VO2max)")
-    ax2.set_ylabel("hip share of positive joint work (%)")
-    ax2.set_title(f"Relative hip power (claim B: HLT > LLT at {at_pct:g} %)", fontsize="small")
-    for ax in (ax1, ax2):
-        ax.grid(True, alpha=0.3)
-    ax1.legend(fontsize="x-small")
-    fig.suptitle("High vs low lactate threshold riders: baseline and candidate mechanisms (hypotheses)")
+    knee = [Line(lab, [p[0] for p in s], [p[1] for p in s], st) for (lab, s), st in zip(series.items(), styles)]
+    hip = [Line(lab, [p[0] for p in s], [shares_pct(p[2])["hip"] for p in s], st)
+           for (lab, s), st in zip(series.items(), styles)]
+    x = "intensity (% VO2max)"
+    fig = series_figure(
+        [Panel(knee, x, "mean positive knee power, both legs (W)", "Knee power vs work rate (claim B: LLT rises, "
+               "HLT flat)"),
+         Panel(hip, x, "hip share of positive joint work (%)", f"Relative hip power (claim B: HLT > LLT at "
+               f"{at_pct:g} %)", legend=False)],
+        "High vs low lactate threshold riders: baseline and candidate mechanisms (hypotheses)")
     return [_save(fig, sdir / "knee_power_and_hip_share.png")]

@@ -168,24 +168,16 @@ def evaluate(data: StudyData) -> Evaluation:
 
 def figures(data: StudyData, rows, sdir: Path) -> list[Path]:
     """Hip vs knee power by work rate for each fit."""
-    from matplotlib.figure import Figure
+    from ...plots.series import Line, Panel, series_figure
 
-    fig = Figure(figsize=(7.5, 4.4), layout="constrained")
-    ax = fig.subplots()
     main, reclined, upright = (data.study.param(k) for k in ("main_fit", "reclined_fit", "upright_fit"))
+    lines = []
     for fit, st in ((main, "-"), (reclined, ":"), (upright, "--")):
         recs = sorted(data.find(fit=fit), key=lambda r: r.labels["power_W"])
-        if not recs:
-            continue
         x = [r.labels["power_W"] for r in recs]
-        ax.plot(x, [mean_positive_power_W(r, "hip") for r in recs], st + "o", color="tab:blue",
-                label=f"hip, {fit}")
-        ax.plot(x, [mean_positive_power_W(r, "knee") for r in recs], st + "s", color="tab:orange",
-                label=f"knee, {fit}")
-    ax.set_xlabel("work rate, both legs (W)")
-    ax.set_ylabel("mean positive joint power, both legs (W)")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
-    ax.set_title("Fixed ankle: hip vs knee power, recumbent (solid), reclined recumbent (dotted, fails the "
-                 "fibre-length rule), upright (dashed)\nclaim D: approximately equal in the recumbent", fontsize="small")
+        lines += [Line(f"hip, {fit}", x, [mean_positive_power_W(r, "hip") for r in recs], st + "o", "tab:blue"),
+                  Line(f"knee, {fit}", x, [mean_positive_power_W(r, "knee") for r in recs], st + "s", "tab:orange")]
+    fig = series_figure([Panel(lines, "work rate, both legs (W)", "mean positive joint power, both legs (W)")],
+                        f"Fixed ankle: hip vs knee power, {main} (solid), {reclined} (dotted, fails the fibre-length "
+                        f"rule), {upright} (dashed)\nclaim D: approximately equal in the recumbent", size=(7.5, 4.4))
     return [_save(fig, sdir / "hip_knee_power.png")]

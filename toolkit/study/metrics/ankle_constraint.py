@@ -235,6 +235,7 @@ def direction_table(data: StudyData) -> tuple[list[str], list[list[str]], dict]:
     rows, tally = [], {"hip_share_up": [0, 0], "knee_share_down": [0, 0], "hip_power_up": [0, 0],
                        "knee_power_down": [0, 0], "ratio_up": [0, 0]}
     MAIN, MESH = _main(data), _mesh(data)
+    nodes = {e.name: e.solver.nodes for e in data.experiments}
     sign_pp, sign_pct, dev = (_tol(data, k) for k in ("sign_pp", "sign_pct", "device_Nm"))
     for exp, kind in [(MAIN, k) for k in SWEEPS] + [(MESH, "range_limited")]:
         for pw in powers(data):
@@ -269,7 +270,7 @@ def direction_table(data: StudyData) -> tuple[list[str], list[list[str]], dict]:
             def rng(key):
                 v = [c[key] for c in act]
                 return f"{min(v):+.1f} to {max(v):+.1f}" if v else "-"
-            rows.append([kind if exp == MAIN else f"SENSITIVITY {kind}, 80 nodes", f"{pw:g} W", str(n), rng("hs"), rng("ks"), rng("hp"), rng("kp"), rng("rk"),
+            rows.append([kind if exp == MAIN else f"SENSITIVITY {kind}, {nodes.get(exp, '?')} nodes", f"{pw:g} W", str(n), rng("hs"), rng("ks"), rng("hp"), rng("kp"), rng("rk"),
                          *(f"{counts[k]}/{n}" for k in ("hip_share_up", "knee_share_down", "hip_power_up",
                                                          "knee_power_down", "ratio_up"))])
     return head, rows, tally
@@ -396,6 +397,7 @@ def evaluate(data: StudyData) -> Evaluation:
     """The Japanese 250 W rows from the fixed end and the stiffest brace, the direction table over both sweeps,
     the exceptions, claim D in context, and the point table."""
     MAIN, MESH = _main(data), _mesh(data)
+    nodes = {e.name: e.solver.nodes for e in data.experiments}
     over, passive, jje_W = _tol(data, "override_deg"), _tol(data, "passive_fraction"), float(data.study.param("jje_power_W"))
     values = _jje_values(data)
     mus = [x for m in data.study.param("muscles") for x in (f"{m} act. integral (s)", f"{m} fibre work (J)")]
@@ -414,7 +416,7 @@ def evaluate(data: StudyData) -> Evaluation:
         rows.append(_row(data, pw, "fixed", "-", _at(data, pw, "fixed"),
                          next(iter(data.failed(MAIN, power_W=pw, condition_label="fixed")), None)))
     for pw in powers(data):
-        lab = "SENSITIVITY 80 nodes: "
+        lab = f"SENSITIVITY {nodes.get(MESH, '?')} nodes: "
         for c in ("free",):
             if _at(data, pw, c, MESH) is not None:
                 rows.append(_row(data, pw, lab + c, "-", _at(data, pw, c, MESH), None))
@@ -425,9 +427,13 @@ def evaluate(data: StudyData) -> Evaluation:
     dh, drows, tally = direction_table(data)
     exc = exceptions(data)
     infeasible = [f for f in data.failures if f.status == "Infeasible_Request" and f.experiment == MAIN]
+    ref = next((r for r in data.find(MAIN)), None)
+    stop = f"{ref.sol.spec.ankle_stop_stiffness_Nm_per_rad:g}" if ref is not None else "?"
+    bdc = ref.sol.setup["fit"].get("ankle_at_bdc_deg") if ref is not None else None
+    cad = f"{ref.sol.spec.cadence_rpm:g} rpm" if ref is not None else "the experiment file's cadence"
     notes = [
         "Range-limited points: the range is a width centred on the free ankle's mean angle at the same power "
-        "(orthosis stops of 1e5 N m/rad outside it). Braced points: spring about the fixed condition's angle ("
+        f"(orthosis stops of {stop} N m/rad outside it). Braced points: spring about the fixed condition's angle ("
         "the experiment file's brace_neutral_deg = fixed_ankle_deg), no damping. x in the table: width (deg) or stiffness (N m/rad).",
         f"Infeasible points ({len(infeasible)}): reported with the feasibility message, never as results"
         + (": " + "; ".join(f"{f.labels.get('condition_label')} at {float(f.labels.get('power_W')):g} W" for f in
@@ -436,7 +442,7 @@ def evaluate(data: StudyData) -> Evaluation:
                 f"{_metrics(r)['ankle_mean_deg']:.1f} deg at {pw:g} W" for pw in powers(data)
                 for r in (_at(data, pw, "free"),) if r is not None)
             + ") may not reach the bottom of the cycle with the default fit (its saddle height assumes the ankle at "
-            "-15 deg at BDC); where it does not, the range chain ends at its narrowest feasible width, not at "
+            f"{bdc if bdc is not None else '?'} deg at BDC); where it does not, the range chain ends at its narrowest feasible width, not at "
             "`fixed`; the brace chain meets `fixed`.") if infeasible else ""),
         "Chains are solved free -> fixed, each point warm-started from its neighbour; the first, middle and last "
         "point of each chain, free and fixed also from cold starts (stiff devices reached by continuation in the "
@@ -448,15 +454,15 @@ def evaluate(data: StudyData) -> Evaluation:
          + ". They are results of the model as posed (1e5 N m/rad stops), reported and counted, but an orthosis "
          "would not be set there."),
         (f"Stops that are not passive on the mesh (net device work above {100 * passive:g} % of the positive "
-         "joint work; a stop or spring cannot do net work, a 1e5 N m/rad stop on the 40-node mesh can: at 250 W and "
-         "a 10 deg width the net stop work falls from ~2-5 J at 40 nodes to ~0.01-0.2 J at 80, checked once): "
+         f"joint work; a stop or spring cannot do net work, a {stop} N m/rad stop on the {nodes.get(MAIN, '?')}-node "
+         "mesh can, see the mesh SENSITIVITY below): "
          + ("; ".join(exc["not_passive"]) if exc["not_passive"] else "none") + ". Read the range-limited curve "
          "with that in mind; the brace (a soft spring) is passive within the tolerance at every point."),
         "Device work: `external_moment_work`, J per cycle, one leg (positive / negative / net); a spring or a stop "
         "stores and returns energy, so its net work is ~0; the fixed ankle's orthosis does no work (the ankle "
         "does not move).",
-        "Japanese 250 W study: its cadence, fixed angle and subjects are not given in shared/reference/studies.md; "
-        "the model uses 90 rpm and the fixed angle of the experiment file. The study's changes were not significant; the rows compare the "
+        f"Japanese {jje_W:g} W study: its cadence, fixed angle and subjects are not given in "
+        f"shared/reference/studies.md; the model uses {cad} and the fixed angle of the experiment file. The study's changes were not significant; the rows compare the "
         "direction (criteria fixed in study.toml before comparing, margin 1 %).",
     ]
     fr, fx = _at(data, jje_W, "free"), _at(data, jje_W, "fixed")
@@ -468,8 +474,16 @@ def evaluate(data: StudyData) -> Evaluation:
     mesh = [r for pw in powers(data) for _, r, _ in curve(data, "range_limited", pw, MESH) if r is not None]
     if mesh:
         worst = max(mesh, key=lambda r: abs(_metrics(r)["device_net_J"]) / r.summary.total_positive_joint_work_J)
-        notes.append("SENSITIVITY (80 nodes, `study_ankle_constraint_mesh80.toml`, one cold start plus the chain's warm "
-                     f"starts): the largest net stop work is {_metrics(worst)['device_net_J']:+.2f} J per cycle "
+        pairs = [(r, _at(data, float(r.labels["power_W"]), r.labels["condition_label"])) for r in mesh]
+        pairs = [(a, b) for a, b in pairs if b is not None]
+        flagged = [(a, b) for a, b in pairs if not_passive(a, passive) or not_passive(b, passive)]
+        same = "; ".join(f"{_name(a)}: {_metrics(b)['device_net_J']:+.2f} J at {nodes.get(MAIN, '?')} nodes, "
+                         f"{_metrics(a)['device_net_J']:+.2f} J at {nodes.get(MESH, '?')}" for a, b in flagged)
+        notes.append(f"SENSITIVITY ({nodes.get(MESH, '?')} nodes, `{MESH}.toml`, one cold start plus the chain's warm "
+                     f"starts): of the {len(pairs)} points solved on both meshes, "
+                     + (f"those not passive on at least one mesh (net stop work per cycle): {same}. " if flagged else
+                        "none is non-passive on either mesh. ")
+                     + f"The largest net stop work at {nodes.get(MESH, '?')} nodes is {_metrics(worst)['device_net_J']:+.2f} J per cycle "
                      f"({100 * _metrics(worst)['device_net_J'] / worst.summary.total_positive_joint_work_J:.1f} % of "
                      f"the positive joint work, {_name(worst)}); its rows are in the direction table and the model "
                      "points, not in the verdict's counts.")
@@ -528,6 +542,7 @@ def sweep_figure(data: StudyData, kind: str):
     panels = _panels(data.study.param("muscles"))
     axes = fig.subplots(1, len(panels))
     xf, xx = _ends(kind)
+    mesh_nodes = next((e.solver.nodes for e in data.experiments if e.name == _mesh(data)), "?")
     for pi, (pw, ls) in enumerate(zip(powers(data), ("-", "--", ":"))):
         pts = curve(data, kind, pw)
         free, fixed = _at(data, pw, "free"), _at(data, pw, "fixed")
@@ -544,7 +559,7 @@ def sweep_figure(data: StudyData, kind: str):
                     mp = [(x, r) for x, r, _ in curve(data, kind, pw, _mesh(data)) if r is not None]
                     if mp:
                         ax.plot([x for x, _ in mp], [_metrics(r)[key] for _, r in mp], ls, lw=0.8, alpha=0.45,
-                                color=c, label=f"{name}, {pw:g} W, 80 nodes")
+                                color=c, label=f"{name}, {pw:g} W, {mesh_nodes} nodes")
             bad = [_xpos(kind, x) for x, r, _ in pts if r is None]
             if bad:  # infeasible points: marked on the axis, never plotted as values
                 ax.plot(bad, [0.03 + 0.05 * pi] * len(bad), "x", color="tab:red", ms=7, mew=1.5 if pi else 1.0,
@@ -562,10 +577,15 @@ def sweep_figure(data: StudyData, kind: str):
             ax.set_xticks(ticks, ["free", "0", "10", "100", "1e3", "1e4", "1e5", "fixed"], fontsize="x-small")
             ax.set_xlabel(data.study.param("sweep_labels")[kind] + ", log scale (0 at 1)", fontsize="x-small")
         ax.legend(fontsize=5, ncol=1, framealpha=0.6)
+    pws = powers(data)
+    ref = next(iter(data.find(_main(data))), None)
+    cad = f", {ref.sol.spec.cadence_rpm:g} rpm" if ref is not None else ""
+    styles = " and ".join(f"{st} {p:g} W" for st, p in zip(("solid/filled", "dashed/open", "dotted/open"), pws))
+    rows_ = " and ".join(f"{w} {p:g} W" for w, p in zip(("lower", "upper", "top"), pws))
     fig.suptitle(("Range-limited ankle (stops around the free mean angle)" if kind == "range_limited" else
-                  "Braced ankle (spring about the fixed angle)") + ", 90 rpm: solid/filled 120 W, dashed/open 250 W; "
-                 "squares: free, diamonds: fixed; red x near the axis: infeasible (lower 120 W, upper 250 W)"
-                 + ("; faint: SENSITIVITY 80 nodes" if kind == "range_limited" else ""), fontsize="small")
+                  "Braced ankle (spring about the fixed angle)") + f"{cad}: {styles}; "
+                 f"squares: free, diamonds: fixed; red x near the axis: infeasible ({rows_})"
+                 + (f"; faint: SENSITIVITY {mesh_nodes} nodes" if kind == "range_limited" else ""), fontsize="small")
     return fig
 
 

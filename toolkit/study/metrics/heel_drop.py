@@ -216,10 +216,38 @@ def _values(c: Contrast, label: str, headline: bool = False, sensitivity: bool =
                          sensitivity=sensitivity) for q in quantities]
 
 
-def _headline(cs: Sequence[Contrast]) -> Contrast | None:
-    rel = [c for c in cs if c.mode == "relative" and c.ok]
-    at10 = [c for c in rel if math.isclose(c.drop, 10.0)]
-    return at10[0] if at10 else (max(rel, key=lambda c: c.drop) if rel else None)
+def _headline(cs: Sequence[Contrast], mode: str, drop: float) -> Contrast | None:
+    """The headline contrast (study.toml [parameters] headline), else the deepest feasible drop of that mode."""
+    same = [c for c in cs if c.mode == mode and c.ok]
+    at = [c for c in same if math.isclose(c.drop, drop)]
+    return at[0] if at else (max(same, key=lambda c: c.drop) if same else None)
+
+
+def _span(xs: Sequence[float], unit: str) -> str:
+    xs = sorted(set(xs))
+    return (", ".join(f"{x:g}" for x in xs) if len(xs) <= 4 else f"{xs[0]:g}-{xs[-1]:g}") + f" {unit}"
+
+
+def _what(cs: Sequence[Contrast]) -> str:
+    """What varies across a group of contrasts, read from their solutions: modes and drops, windows, saddle
+    heights, force sets and cost exponents (the last three only when they vary)."""
+    recs = [c.rec for c in cs if c.rec is not None]
+    if not recs:
+        return "-"
+    parts = [", ".join(f"{m} {_span([c.drop for c in cs if c.mode == m], 'deg')}"
+                       for m in dict.fromkeys(c.mode for c in cs))]
+    win = {tuple(r.sol.spec.heel_drop_window_deg) for r in recs if r.sol.spec.heel_drop_mode != "shift"}
+    if win:
+        parts.append("window " + ", ".join(f"{a:g}-{b:g}" for a, b in sorted(win)) + " deg"
+                     + (" (shift: whole cycle)" if any(r.sol.spec.heel_drop_mode == "shift" for r in recs) else ""))
+    sad = [r.sol.setup["saddle_height_m"] for r in recs]
+    if len({round(x, 5) for x in sad}) > 1:
+        parts.append(f"saddle {min(sad):.4f}-{max(sad):.4f} m")
+    for what, vals in (("force sets", {r.sol.setup.get("max_force_set", "?") for r in recs}),
+                       ("cost exponents", {str(r.sol.spec.cost.exponent) for r in recs})):
+        if len(vals) > 1:
+            parts.append(f"{what} {', '.join(sorted(vals))}")
+    return "; ".join(parts)
 
 
 def _sign(x: float, tol: float) -> str:
@@ -245,21 +273,17 @@ def robustness_groups(cs: dict[str, list[Contrast]], N: Names) -> list[tuple[str
     core = [c for c in main if c.drop in N.sweep_drops]
     sweep = [c for c in cs.get("saddle", []) if not c.compensated]
     comp = [c for c in cs.get("saddle", []) if c.compensated]
-    groups = [
-        ("depth", "relative drop 5, 10, 15 deg (window 20-200 deg, same saddle)", rel),
-        ("window", "relative 20-200 deg, relative 45-180 deg, shift (0-360 deg); 5-15 deg", rel + cs.get("window", []) + shift),
-        ("saddle height", "-15, -7.5, 0, +7.5, +15 mm x relative 5, 10 deg (vs free at the same height)",
-         [c for c in rel if c.drop in N.sweep_drops] + sweep),
-        ("fit compensation", "saddle lowered to keep the knee at BDC (vs free at the default saddle)", comp),
-        ("force set", "complete groups vs one-head (pedaling_model); relative and shift 5, 10 deg",
-         core + cs.get("one_head", [])),
-        ("cost exponent", "cubed vs squared activations; relative and shift 5, 10 deg", core + cs.get("exponent2", [])),
-    ]
-    allc = {id(c): c for _, _, g in groups for c in g}
-    groups.append(("all of the above", "every default-definition heel drop of the study", list(allc.values())))
-    groups.append(("absolute definition (SENSITIVITY)", "sole <= -d to the horizontal over 60-120 deg, 0-15 deg",
-                   cs.get("absolute", [])))
-    return groups
+    groups = [("depth", rel), ("window", rel + cs.get("window", []) + shift),
+              ("saddle height", [c for c in rel if c.drop in N.sweep_drops] + sweep),
+              ("fit compensation", comp), ("force set", core + cs.get("one_head", [])),
+              ("cost exponent", core + cs.get("exponent2", []))]
+    out = [(name, _what(g) + (" (vs free at the base fit's saddle)" if name == "fit compensation" else ""), g)
+           for name, g in groups]
+    allc = {id(c): c for _, g in groups for c in g}
+    out.append(("all of the above", "every default-definition heel drop of the study", list(allc.values())))
+    absolute = cs.get("absolute", [])
+    out.append(("absolute definition (SENSITIVITY)", "sole <= -d to the horizontal; " + _what(absolute), absolute))
+    return out
 
 
 def _robust_summary(groups, N: Names) -> list[list[str]]:
@@ -364,7 +388,8 @@ def evaluate(data: StudyData) -> Evaluation:
     if free is None:
         return Evaluation([C.ModelValue(S, "hip_share_change_pp", "free ankle", None,
                                         missing="free-ankle point missing")])
-    head = _headline(main)
+    hl = data.study.param("headline")
+    head = _headline(main, hl["mode"], float(hl["drop_deg"]))
     vals: list[C.ModelValue] = []
     for c in main:
         lab = f"{c.mode} heel drop {c.drop:g} deg vs free, same saddle"
@@ -377,15 +402,17 @@ def evaluate(data: StudyData) -> Evaluation:
                    "vs free at the default saddle")
             vals += _values(c, lab, quantities=("hip_share_change_pp", "knee_share_change_pp", "gmax_work_change_pct"))
     for c in cs["absolute"]:
-        w = c.rec.sol.spec.heel_drop_window_deg if c.rec is not None else (60, 120)
-        lab = f"SENSITIVITY, absolute heel drop {c.drop:g} deg (sole <= -d over crank {w[0]:g}-{w[1]:g} deg) vs free"
+        exp = next((e for e in data.experiments if e.name == c.experiment), None)
+        win = c.window if c.rec is not None else (exp.conditions.heel_drop_window_deg if exp is not None else None)
+        w = f"{win[0]:g}-{win[1]:g}" if win is not None else "?"
+        lab = f"SENSITIVITY, absolute heel drop {c.drop:g} deg (sole <= -d over crank {w} deg) vs free"
         vals += _values(c, lab, sensitivity=True, quantities=("hip_flexion_change_deg", "hip_share_change_pp",
                                                               "knee_share_change_pp", "gmax_work_change_pct"))
     groups = robustness_groups(cs, N)
     notes = _answer_notes(data, cs, head, groups, free, N)
     header = ["file", "fit", "saddle (m)", "condition", "hip %", "knee %", "ankle %", "GMAX int a dt (s)",
               "GMAX mean a", "GMAX +work (J)", "peak hip ext. moment (N m)",
-              "mean hip flexion 20-200 deg (deg)", "knee at BDC (deg)", "on a range limit or the bound (crank deg)",
+              f"mean hip flexion {DOWNSTROKE[0]:g}-{DOWNSTROKE[1]:g} deg (deg)", "knee at BDC (deg)", "on a range limit or the bound (crank deg)",
               "starts (within 0.5 %)", "spread hip/knee/ankle (pp)", "cost"]
     table = []
     for r in data.records:
@@ -553,16 +580,18 @@ def figures(data: StudyData, rows, sdir: Path) -> list[Path]:
         for r in data.find(e):
             items[f"{r.labels['condition_label']}, saddle {r.sol.setup['saddle_height_m']:.3f} m"] = r.sol
     if items:
-        paths.append(_save(F.joint_shares_bar_figure(items, title="Joint shares at 200 W, 90 rpm: free, fixed, heel "
-                                                     "drops (same saddle) and fit-compensated"), sdir / "joint_shares.png"))
-        sel = {k: v for k, v in items.items() if k in ("free", "heel_drop10", "heel_drop_shift10")}
+        s0 = next(iter(items.values())).spec
+        paths.append(_save(F.joint_shares_bar_figure(items, title=f"Joint shares at {s0.power_W:g} W, {s0.cadence_rpm:g} "
+                                                     "rpm: free, fixed, heel drops (same saddle) and fit-compensated"),
+                           sdir / "joint_shares.png"))
+        sel = {k: v for k, v in items.items() if k in data.study.param("power_figure_conditions")}
         paths.append(_save(F.joint_power_figure(sel or items), sdir / "joint_power.png"))
     cs = contrasts(data)
     fig = Figure(figsize=(11, 4.4), layout="constrained")
     ax1, ax2 = fig.subplots(1, 2)
     g = MUSCLE_NAMES.index("GMAX")
     for lab, sol in items.items():
-        if lab in ("free", "heel_drop5", "heel_drop10", "heel_drop15", "heel_drop_shift10"):
+        if lab in data.study.param("activation_figure_conditions"):
             th = np.degrees(sol["theta"])
             ax1.plot(np.append(th, 360), np.append(sol["activation"][g], sol["activation"][g][0]), label=lab)
     ax1.set_xlim(0, 360)

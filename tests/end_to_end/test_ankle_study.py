@@ -64,15 +64,15 @@ def test_quick_pipeline_page_and_figures(quick):
 def test_metrics_of_the_quick_solutions(quick):
     out, _ = quick
     data = R.load_study_data(NAME, out)
-    free, fixed = AR._at(data, 120.0, "free"), AR._at(data, 120.0, "fixed")
-    fm, xm = AR._metrics(free), AR._metrics(fixed)
+    free, fixed = AR.point_at(data, 120.0, "free"), AR.point_at(data, 120.0, "fixed")
+    fm, xm = AR.metrics_of(free), AR.metrics_of(fixed)
     for m in (fm, xm):
         assert sum(m[f"{j}_share_pct"] for j in ("hip", "knee", "ankle")) == pytest.approx(100.0)
         assert m["GMAX_activation_integral_s"] > 0 and m["VAS_fibre_work_J"] > 0
     assert xm["ankle_excursion_deg"] < 1e-6 and fm["ankle_excursion_deg"] > 5.0
     assert fm["device_peak_moment_Nm"] == 0.0 and xm["device_peak_moment_Nm"] > 10.0
-    spring = AR._at(data, 120.0, "braced_k100")
-    sm = AR._metrics(spring)
+    spring = AR.point_at(data, 120.0, "braced_k100")
+    sm = AR.metrics_of(spring)
     assert sm["device_positive_J"] > 0 > sm["device_negative_J"]  # the spring stores and returns energy
     assert AR.constrains(free, spring, 1.0) and AR.constrains(free, fixed, 1.0) and not AR.constrains(free, free, 1.0)
     head, rows, tally = AR.direction_table(data)
@@ -88,9 +88,9 @@ def test_committed_page_reports_ends_infeasible_points_and_spread():
     md = (RESULTS / NAME / "comparison.md").read_text(encoding="utf-8")
     assert all(f"**Infeasible_Request**: {f.message}" in md for f in data.failures)
     for pw in (120.0, 250.0):
-        assert AR._at(data, pw, "free") is not None and AR._at(data, pw, "fixed") is not None
-        stiff = AR._stiffest(data, pw)  # the stiff brace meets `fixed` (0.4-0.6 pp: the ankle still moves ~0.1 deg)
-        a, b = AR._metrics(stiff), AR._metrics(AR._at(data, pw, "fixed"))
+        assert AR.point_at(data, pw, "free") is not None and AR.point_at(data, pw, "fixed") is not None
+        stiff = AR.stiffest(data, pw)  # the stiff brace meets `fixed` (0.4-0.6 pp: the ankle still moves ~0.1 deg)
+        a, b = AR.metrics_of(stiff), AR.metrics_of(AR.point_at(data, pw, "fixed"))
         assert max(abs(a[f"{j}_share_pct"] - b[f"{j}_share_pct"]) for j in ("hip", "knee", "ankle")) < 1.0
     spread = data.extras["multistart"]
     for c in data.extras["chains"]:

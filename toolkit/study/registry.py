@@ -2,7 +2,8 @@
 
 A study.toml says what the study asks and how it is judged; the experiment files beside it say exactly what gets
 solved (the cross product of each file, nothing filtered out). Code only computes: the study's metrics module
-(`toolkit.study.metrics.<metrics>`) turns the stored solutions into the quantities named in [[published]].
+(`toolkit.study.metrics.<metrics>`) turns the stored solutions into the quantities named in [[published]], and
+its page (`toolkit.study.pages.<metrics>`) adds the tables, notes and figures.
 
     [study]
     name = "trunk_angle"                 # = the folder name; results go to OUT/<name>/
@@ -30,6 +31,9 @@ solved (the cross product of each file, nothing filtered out). Code only compute
     criterion = "abs_gt:2"               # syntax in toolkit.study.comparison
     source = "..."                       # the citation
     note = "..."                         # what the claim says and how the model value is computed
+
+The page (`evaluate(data)`: the metrics' values plus tables and notes; `figures(data, rows, dir)`) is
+`toolkit.study.pages.<metrics>` when there is one, else the metrics module's own.
 
 Nothing is read at import: `studies()` loads the shipped folders on first use. `load_study(path)` loads any
 folder (a researcher's own study); errors follow the config contract `FILE: KEY: what is wrong (allowed: ...)`.
@@ -202,6 +206,13 @@ def _module(kind: str, name: str, label: str, problems: list[str]) -> ModuleType
     return importlib.import_module(f"{__package__}.{kind}.{name}")
 
 
+def _page(name: str) -> ModuleType | None:
+    """toolkit.study.pages.<name> (the page: tables, notes, figures), if the study has one."""
+    if not (Path(__file__).parent / "pages" / f"{name}.py").is_file():
+        return None
+    return importlib.import_module(f"{__package__}.pages.{name}")
+
+
 def load_study(folder: str | Path) -> StudyDef:
     """Read and check one study folder. Raises ConfigError with one line per problem."""
     folder = Path(folder)
@@ -236,6 +247,10 @@ def load_study(folder: str | Path) -> StudyDef:
         params = {}
     metrics = _text(head, "metrics", "study.", label, problems, required=False) or name
     mod = _module("metrics", metrics, label, problems) if metrics else None
+    page = _page(metrics) if mod is not None else None
+    if mod is not None and not hasattr(page or mod, "evaluate"):
+        problems.append(f"{label}: study.metrics: {metrics!r} has no evaluate(data) (in toolkit.study.pages.{metrics} "
+                        f"or toolkit.study.metrics.{metrics})")
     solver = _text(head, "solver", "study.", label, problems, required=False)
     solve_mod = _module("solvers", solver, label, problems) if solver else None
     variants = _variants(raw.get("variants"), folder, label, problems)
@@ -245,7 +260,7 @@ def load_study(folder: str | Path) -> StudyDef:
     return StudyDef(name, _text(head, "title", "study.", label, problems),
                     _text(head, "claims", "study.", label, problems),
                     _text(head, "question", "study.", label, problems), variants, folder,
-                    evaluate=getattr(mod, "evaluate"), figures=getattr(mod, "figures", None),
+                    evaluate=getattr(page or mod, "evaluate"), figures=getattr(page or mod, "figures", None),
                     solve=getattr(solve_mod, "solve", None), parameters=params, published=published,
                     notes=tuple(notes), metrics=metrics)
 

@@ -1,17 +1,14 @@
-"""Ericson 1986 and Elmer et al. 2011: joint-specific power. Quantities from the stored solutions; the study's
+"""Ericson 1986 and Elmer et al. 2011: joint-specific power. Quantities from the stored solutions (page: toolkit/study/pages/classic.py); the study's
 constants (named points, ranges, labels) are in studies/classic/study.toml."""
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Mapping
-
 
 from ...model.leg import JOINTS
 from .. import comparison as C
-from ..base import (_power_W, Evaluation, Record, StudyData, _f, _save, action_shares_pct, max_activation,
-                    peak_action_power_W, shares_pct)
+from ..base import Record, StudyData, action_shares_pct, max_activation, peak_action_power_W, shares_pct
 
 ACTION_PAIR = {"hip_extension": "knee_extension", "knee_extension": "hip_extension"}
 
@@ -48,16 +45,16 @@ def points(data: StudyData) -> Points:
                   tuple(st.param("ericson_actions")), exp_s, exp_el)
 
 
-def _where(r: Record) -> str:
+def point_where(r: Record) -> str:
     return f"{r.labels['power_W']:g} W, {r.labels['cadence_rpm']:g} rpm"
 
 
-def _pct(x: float) -> str:
+def pct(x: float) -> str:
     """A share in % with one decimal, or two significant digits below 0.1 (so small shares do not read 0.0)."""
     return f"{x:.1f}" if abs(x) >= 0.1 or x == 0 else f"{x:.2g}"
 
 
-def _pub_num(pub: Mapping, quantity: str) -> float | None:
+def pub_num(pub: Mapping, quantity: str) -> float | None:
     p = next((v for (_, q), v in pub.items() if q == quantity), None)
     return p.numeric if p is not None else None
 
@@ -67,15 +64,15 @@ def _other_clause(other: Record | None, what: str, value_of: Callable[[Record], 
     if other is None:
         return ""
     name = names.get(other.sol.setup.get("max_force_set", ""), "the other force set")
-    return f"; with the {name} {what} is {_pct(value_of(other))} %"
+    return f"; with the {name} {what} is {pct(value_of(other))} %"
 
 
 def _ericson_share_why(j: str, r: Record, other: Record | None, pub: Mapping, names: Mapping) -> str:
     a = action_shares_pct(r)
-    pe, pf = _pub_num(pub, f"ericson_{j}_extension_share_pct"), _pub_num(pub, f"ericson_{j}_flexion_share_pct")
+    pe, pf = pub_num(pub, f"ericson_{j}_extension_share_pct"), pub_num(pub, f"ericson_{j}_flexion_share_pct")
     ref = (f"Ericson {pe:g} + {pf:g} %" if pe is not None and pf is not None
            else f"Ericson extension {pe:g} %" if pe is not None else "")
-    txt = (f"the model's {j} share is extension {_pct(a[f'{j}_extension'])} % + flexion {_pct(a[f'{j}_flexion'])} % of "
+    txt = (f"the model's {j} share is extension {pct(a[f'{j}_extension'])} % + flexion {pct(a[f'{j}_flexion'])} % of "
            f"the positive work" + (f" ({ref})" if ref else ""))
     return txt + _other_clause(other, f"the {j} share", lambda x: shares_pct(x)[j], names) + "; other causes not established"
 
@@ -84,13 +81,13 @@ def _ericson_action_why(k: str, r: Record, other: Record | None, pub: Mapping, n
     from ...model.muscles import MUSCLE_NAMES
 
     a = action_shares_pct(r)
-    p = _pub_num(pub, f"ericson_{k}_share_pct")
+    p = pub_num(pub, f"ericson_{k}_share_pct")
     name = k.replace("_", " ")
-    txt = f"the model's {name} does {_pct(a[k])} % of the positive work" + (f" (Ericson {p:g} %)" if p is not None else "")
+    txt = f"the model's {name} does {pct(a[k])} % of the positive work" + (f" (Ericson {p:g} %)" if p is not None else "")
     if k in ACTION_PAIR:
         k2 = ACTION_PAIR[k]
-        p2 = _pub_num(pub, f"ericson_{k2}_share_pct")
-        txt += f", {k2.replace('_', ' ')} {_pct(a[k2])} %" + (f" (Ericson {p2:g} %)" if p2 is not None else "")
+        p2 = pub_num(pub, f"ericson_{k2}_share_pct")
+        txt += f", {k2.replace('_', ' ')} {pct(a[k2])} %" + (f" (Ericson {p2:g} %)" if p2 is not None else "")
     if k == "knee_flexion":
         act = dict(zip(MUSCLE_NAMES, r.sol["activation"].max(axis=1).tolist()))
         txt += (f"; the knee flexors are barely active (peak activation HAMS {act['HAMS']:.2f}, BFSH "
@@ -101,11 +98,11 @@ def _ericson_action_why(k: str, r: Record, other: Record | None, pub: Mapping, n
 
 def _ericson_peak_why(j: str, a_: str, r: Record, peak: float, pub: Mapping) -> str:
     share = action_shares_pct(r)[f"{j}_{a_}"]
-    ps, pp = _pub_num(pub, f"ericson_{j}_{a_}_share_pct"), _pub_num(pub, f"ericson_peak_{j}_{a_}_power_W")
+    ps, pp = pub_num(pub, f"ericson_{j}_{a_}_share_pct"), pub_num(pub, f"ericson_peak_{j}_{a_}_power_W")
     if not ps or not pp:
         return ""
     rs, rp = share / ps, peak / pp
-    txt = (f"the model's {j} {a_} share is {_pct(share)} % vs Ericson's {ps:g} % ({rs:.2g} x) and its peak is "
+    txt = (f"the model's {j} {a_} share is {pct(share)} % vs Ericson's {ps:g} % ({rs:.2g} x) and its peak is "
            f"{rp:.2g} x Ericson's")
     if (j, a_) == ("knee", "flexion"):
         from ...model.muscles import MUSCLE_NAMES
@@ -138,25 +135,22 @@ def _ericson_values(r: Record, other: Record | None, label: str, pub: Mapping, s
     return out
 
 
-def _max_forces(r: Record) -> dict[str, float]:
+def max_forces(r: Record) -> dict[str, float]:
     return {m: float(v["max_force_N"]) for m, v in r.sol.setup["muscles"].items()}
 
 
-def evaluate(data: StudyData) -> Evaluation:
+def values(data: StudyData) -> list[C.ModelValue]:
     """Ericson's shares, action shares and peaks (default and SENSITIVITY force set), Elmer's share changes over
-    the range; point table and notes."""
-    from ...model.muscles import MUSCLE_NAMES
-
+    the range."""
     S = data.name
     vals: list[C.ModelValue] = []
-    notes: list[str] = []
     pub = C.published_index(data.study.published)
     pts = points(data)
     names = data.study.param("force_set_labels")
     e, es, elmer = pts.ericson, pts.sensitivity, pts.elmer
     lo, hi = pts.elmer_range_W
     at = e or es
-    lab_e = f"free ankle, {_where(at)}" if at is not None else "free ankle, Ericson point"
+    lab_e = f"free ankle, {point_where(at)}" if at is not None else "free ankle, Ericson point"
     lab_s = f"{data.study.param('sensitivity_label')}: {lab_e}"
     if e is None:
         vals.append(C.ModelValue(S, "ericson_knee_share_pct", lab_e, None, missing="point failed"))
@@ -215,105 +209,6 @@ def evaluate(data: StudyData) -> Evaluation:
     elif any(f.experiment == pts.sens_exp for f in data.failures) or len(data.experiments) > 1:
         vals.append(C.ModelValue(S, "ericson_knee_share_pct", lab_s, None, missing="sensitivity point not solved",
                                  sensitivity=True))
-    header = ["study", "force set", "power W", "cadence rpm", "hip ext %", "hip flex %", "knee ext %", "knee flex %",
-              "ankle ext %", "ankle flex %", "hip %", "knee %", "ankle %", "pos. joint work / crank work",
-              "max activation", "status"]
-    rows = []
-    table_pts = [("Ericson", e)] + [("Elmer", r) for r in elmer] + [("Ericson (SENSITIVITY)", es)]
-    for tag, r in table_pts:
-        if r is None:
-            continue
-        a, sh = action_shares_pct(r), shares_pct(r)
-        rows.append([tag, r.sol.setup.get("max_force_set", "?"), f"{r.labels['power_W']:g}",
-                     f"{r.labels['cadence_rpm']:g}", _f(a["hip_extension"]), _f(a["hip_flexion"]),
-                     _f(a["knee_extension"]), _f(a["knee_flexion"]), _f(a["ankle_extension"]), _f(a["ankle_flexion"]),
-                     _f(sh["hip"]), _f(sh["knee"]), _f(sh["ankle"]),
-                     _f(r.summary.total_positive_joint_work_J / r.summary.crank_work_J, ".2f"),
-                     _f(max_activation(r), ".2f"), "solved"])
-    for fm in data.failures:
-        rows.append([fm.experiment, "", str(fm.labels.get("power_W", "")), str(fm.labels.get("cadence_rpm", "")),
-                     "", "", "", "", "", "", "", "", "", "", "", f"{fm.status}: {fm.message}"])
-    if e is not None:
-        ratio = e.summary.total_positive_joint_work_J / e.summary.crank_work_J
-        neg = {j: -_power_W(e, "negative_work_J", j) for j in JOINTS}
-        big = max(neg, key=neg.get)
-        notes.append(f"At Ericson's {pts.ericson_W:g} W the model's total positive joint work is {ratio:.2f} x the crank "
-                     f"work: the joints also do {sum(neg.values()):.0f} W of negative work (both legs; {big} "
-                     f"{neg[big]:.0f} W), which makes up the difference. Shares are fractions of the total positive "
-                     "work, as in the joint-power studies.")
-    solved = [r.labels["power_W"] for r in elmer]
-    failed = sorted(float(f.labels.get("power_W", math.nan)) for f in data.failures if f.experiment == pts.elmer_exp)
-    if solved:
-        sat = [(r.labels["power_W"], [m for m, v in zip(MUSCLE_NAMES, r.sol["activation"].max(axis=1)) if v > 0.99])
-               for r in elmer]
-        sat = [(P, ms) for P, ms in sat if ms]
-        notes.append(
-            f"How far the model goes{cad.replace(',', ' at')}: it solved {', '.join(f'{p:g}' for p in solved)} W"
-            + (f"; failed at {', '.join(f'{p:g}' for p in failed)} W" if failed else
-               f" (every requested power up to {max(solved):g} W, the largest the experiment asks for)")
-            + (". Muscles at full activation (> 0.99): " + "; ".join(f"{P:g} W {', '.join(ms)}" for P, ms in sat)
-               + f". From {sat[0][0]:g} W on the solutions are at the model's strength limit, not a rider's "
-               "preferred pattern" if sat else "")
-            + ". Elmer et al. also tested maximal efforts, which an effort-minimizing cost at a prescribed power "
-              "does not represent.")
-    if e is not None and es is not None:
-        fd, fs = _max_forces(e), _max_forces(es)
-        sd, ss = shares_pct(e), shares_pct(es)
-        ad, as_ = action_shares_pct(e), action_shares_pct(es)
-
-        def n_agree(sens: bool) -> tuple[int, int]:
-            got = [C.evaluate(pub[(v.study, v.quantity)].criterion, v.value, pub[(v.study, v.quantity)].value)[0]
-                   for v in vals if v.sensitivity == sens and v.quantity.startswith("ericson_")
-                   and (v.study, v.quantity) in pub]
-            return sum(1 for g in got if g), sum(1 for g in got if g is not None)
-
-        (n0, t0), (n1, t1) = n_agree(False), n_agree(True)
-        pubtxt = ", ".join(f"{nm} {_pub_num(pub, q):g}" for nm, q in (
-            ("hip", "ericson_hip_share_pct"), ("knee", "ericson_knee_share_pct"), ("ankle", "ericson_ankle_share_pct"),
-            ("hip extension", "ericson_hip_extension_share_pct"),
-            ("knee extension", "ericson_knee_extension_share_pct")) if _pub_num(pub, q) is not None)
-        set_d, set_s = e.sol.setup.get("max_force_set", "?"), es.sol.setup.get("max_force_set", "?")
-        desc = data.study.param("force_set_descriptions")
-        forces = ", ".join(f"{m} {fd[m]:.0f} vs {fs[m]:.0f}" for m in MUSCLE_NAMES if m in fd and m in fs)
-        notes.append(
-            f"Force-set sensitivity (rows labelled SENSITIVITY; `{pts.sens_exp}.toml`, Ericson's point only, "
-            f"otherwise identical to the default). The default force set `{set_d}`: {desc.get(set_d, 'not described')}. "
-            f"The SENSITIVITY set `{set_s}`: {desc.get(set_s, 'not described')}. Max isometric forces, default vs "
-            f"SENSITIVITY (N): {forces}. With the SENSITIVITY set, at {_where(es)}: hip {ss['hip']:.1f} %, "
-            f"knee {ss['knee']:.1f} %, ankle {ss['ankle']:.1f} %, hip extension {as_['hip_extension']:.1f} %, knee "
-            f"extension {as_['knee_extension']:.1f} % (default: {sd['hip']:.1f}, {sd['knee']:.1f}, {sd['ankle']:.1f}, "
-            f"{ad['hip_extension']:.1f}, {ad['knee_extension']:.1f} %; Ericson: {pubtxt} %). By the same criteria "
-            f"the SENSITIVITY set agrees on {n1} of {t1} Ericson rows, the default on {n0} of {t0}. The default was "
-            "chosen before any comparison with studies and is not changed to match a study: the sensitivity rows "
-            "are reported beside the default rows, never instead of them, and are not counted in the tallies.")
-    return Evaluation(vals, header, rows, notes)
+    return vals
 
 
-def figures(data: StudyData, rows, sdir: Path) -> list[Path]:
-    """Joint-action shares: the Elmer sweep, the Ericson point (default and SENSITIVITY) and Ericson's values."""
-    from ...plots.series import Line, Panel, series_figure
-
-    pts = points(data)
-    elmer, e, es = pts.elmer, pts.ericson, pts.sensitivity
-    x0 = pts.ericson_W
-    x = [r.labels["power_W"] for r in elmer]
-    pub = C.published_index(data.study.published)
-    lines = []
-    for i, k in enumerate(pts.actions):
-        c = f"C{i}"
-        lines.append(Line(k.replace("_", " "), x, [action_shares_pct(r)[k] for r in elmer], "-o", c, size=4))
-        p = pub.get((data.name, f"ericson_{k}_share_pct"))
-        if p is not None and p.numeric is not None:
-            lines.append(Line("_published", [x0], [p.numeric], "s", c, open=True, size=9))
-        if e is not None:
-            lines.append(Line("_model", [x0], [action_shares_pct(e)[k]], "o", c, size=6))
-        if es is not None:
-            lines.append(Line("_sensitivity", [x0 + 25.0], [action_shares_pct(es)[k]], "^", c, open=True, size=7))
-    where = _where(e or es) if (e or es) is not None else "Ericson's point"
-    sweep = f"{elmer[0].labels['cadence_rpm']:g} rpm " if elmer else ""
-    lo, hi = pts.elmer_range_W
-    fig = series_figure([Panel(lines, "work rate, both legs (W)", "share of positive joint work (%)", band=(lo, hi))],
-                        f"Joint actions: model at {where} (dots; open triangles just right of it: SENSITIVITY force "
-                        f"set)\nvs Ericson 1986 (open squares), and the model's {sweep}sweep (lines; grey: Elmer et "
-                        f"al. 2011 range {lo:g}-{hi:g} W)", size=(8, 4.6))
-    return [_save(fig, sdir / "joint_actions.png")]

@@ -230,6 +230,18 @@ def test_bad_output_targets_and_broken_pipe(stored, tmp_path, capsys):
     assert r.returncode == 0 and "Traceback" not in r.stderr and "BrokenPipe" not in r.stderr, r.stderr
 
 
+def test_every_command_ends_quietly_when_its_reader_goes_away():
+    """solve --json with the reader already gone: no traceback (the guard is in cli.main, for every command)."""
+    import subprocess
+
+    repo = Path(__file__).resolve().parents[2]
+    cmd = f"{sys.executable} -m toolkit solve --json --nodes 16 | true; exit ${{PIPESTATUS[0]}}"
+    r = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, cwd=repo,
+                       env={"PYTHONPATH": str(repo), "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg"})
+    assert "Traceback" not in r.stderr and "BrokenPipe" not in r.stderr, r.stderr
+    assert r.returncode == 0
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_real_full_disk_tmpfs(tmp_path, jobs):

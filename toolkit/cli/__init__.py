@@ -7,6 +7,7 @@ before is intact); 130 interrupted (the message repeats the command with --resum
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from .codes import EXIT_BAD_INPUT, EXIT_OK, EXIT_SOLVE_FAILED  # noqa: F401 (public)
@@ -27,5 +28,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"-: {e} (see: python -m toolkit {argv[0] if argv else ''} --help)".replace("  ", " "),
                   file=sys.stderr)
         return EXIT_BAD_INPUT
-    return {"model": _model, "solve": _solve, "validate": _validate, "run": _run, "reproduce": _reproduce,
-            "check-model": _check_model, "show": _show, "plot": _plot, "export": _export}[args.command](args)
+    handler = {"model": _model, "solve": _solve, "validate": _validate, "run": _run, "reproduce": _reproduce,
+               "check-model": _check_model, "show": _show, "plot": _plot, "export": _export}[args.command]
+    try:
+        code = handler(args)
+        sys.stdout.flush()  # a pipe closed early shows up here, not at exit
+        return code
+    except BrokenPipeError:  # the reader went away (solve --json | head -c 100): not an error of ours
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return EXIT_OK

@@ -22,6 +22,8 @@ class Line:
     color: str | None = None
     open: bool = False
     size: float = 5.0
+    width: float | None = None
+    alpha: float | None = None
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,14 @@ class Panel:
     title: str = ""
     band: tuple[float, float] | None = None
     legend: bool = True
+    xlim: tuple[float, float] | None = None
+    zero_lines: bool = False
+    xticks: tuple[Sequence[float], Sequence[str]] | None = None
+    invert_x: bool = False
+    # points marked on the x axis, never plotted as values (e.g. infeasible points): (x, height as a fraction of
+    # the axes, marker style, colour)
+    axis_marks: Sequence[tuple[float, float, str, str]] = ()
+    legend_size: str | float = "x-small"
 
 
 def series_figure(panels: Sequence[Panel], title: str = "", size: tuple[float, float] | None = None) -> Figure:
@@ -51,14 +61,29 @@ def series_figure(panels: Sequence[Panel], title: str = "", size: tuple[float, f
                 kw["color"] = ln.color
             if ln.open:
                 kw["mfc"] = "none"
+            if ln.width is not None:
+                kw["lw"] = ln.width
+            if ln.alpha is not None:
+                kw["alpha"] = ln.alpha
             ax.plot(list(ln.x), list(ln.y), ln.style, **kw)
-        ax.set_xlabel(p.xlabel)
+        for x, h, style, color in p.axis_marks:
+            ax.plot([x], [h], style, color=color, ms=7, transform=ax.get_xaxis_transform(), clip_on=False)
+        if p.zero_lines:
+            ax.axhline(0, color="0.5", lw=0.8)
+            ax.axvline(0, color="0.5", lw=0.8)
+        if p.xlim is not None:
+            ax.set_xlim(*p.xlim)
+        if p.xticks is not None:
+            ax.set_xticks(list(p.xticks[0]), list(p.xticks[1]), fontsize="x-small")
+        if p.invert_x:
+            ax.invert_xaxis()
+        ax.set_xlabel(p.xlabel, fontsize="x-small" if p.xticks is not None else None)
         ax.set_ylabel(p.ylabel)
         if p.title:
             ax.set_title(p.title, fontsize="small")
         ax.grid(True, alpha=0.3)
         if p.legend and any(len(ln.x) and ln.label and not ln.label.startswith("_") for ln in p.lines):
-            ax.legend(fontsize="x-small")
+            ax.legend(fontsize=p.legend_size)
     if title:
-        fig.suptitle(title, fontsize="small" if "\n" in title else None)
+        fig.suptitle(title, fontsize="small" if "\n" in title or len(title) > 100 else None)
     return fig

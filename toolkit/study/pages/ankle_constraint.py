@@ -276,63 +276,64 @@ def _xpos(kind: str, x: float) -> float:
     return math.log10(x) if x > 0 else 0.0
 
 
-def _ends(kind: str) -> tuple[float, float]:
-    """x positions of the free and fixed end points."""
-    return (72.0, -8.0) if kind == "range_limited" else (-0.8, 5.8)
+def _axis(data: StudyData, kind: str) -> tuple[float, float, list[float], list[str]]:
+    """x positions of the free and fixed end points and the ticks, from the sweep values stored (widths in deg;
+    stiffnesses on a log scale with 0 at 1)."""
+    xs = sorted({x for pw in powers(data) for x, _, _ in curve(data, kind, pw)} or {0.0})
+    pos = sorted({_xpos(kind, x) for x in xs})
+    if kind == "range_limited":
+        shown: list[float] = []
+        for x in pos:  # every stored width, leaving out one that would overlap its neighbour
+            if not shown or x - shown[-1] >= 4.0:
+                shown.append(x)
+        xf, xx = pos[-1] + 12.0, pos[0] - 8.0
+        return xf, xx, [xx, *shown, xf], ["fixed", *(f"{x:g}" for x in shown), "free"]
+    decades = list(range(math.floor(pos[0]), math.ceil(pos[-1]) + 1))
+    xf, xx = decades[0] - 0.8, decades[-1] + 0.8
+    names = {0: "0", 1: "10", 2: "100"}
+    return xf, xx, [xf, *decades, xx], ["free", *(names.get(k, f"1e{k}") for k in decades), "fixed"]
 
 
 def sweep_figure(data: StudyData, kind: str):
-    from matplotlib.figure import Figure
+    """One panel per metric against the constraint, free and fixed as end points, both work rates; infeasible
+    points marked on the axis; the range chain's mesh SENSITIVITY faint."""
+    from ...plots.series import Line, Panel, series_figure
 
-    fig = Figure(figsize=(15, 4.2), layout="constrained")
-    panels = _panels(data.study.param("muscles"))
-    axes = fig.subplots(1, len(panels))
-    xf, xx = _ends(kind)
+    xf, xx, ticks, tick_labels = _axis(data, kind)
     mesh_nodes = next((e.solver.nodes for e in data.experiments if e.name == mesh_experiment(data)), "?")
-    for pi, (pw, ls) in enumerate(zip(powers(data), ("-", "--", ":"))):
-        pts = curve(data, kind, pw)
-        free, fixed = point_at(data, pw, "free"), point_at(data, pw, "fixed")
-        for ax, (title, series) in zip(axes, panels):
+    panels = []
+    for title, series in _panels(data.study.param("muscles")):
+        lines, marks = [], []
+        for pi, (pw, ls) in enumerate(zip(powers(data), ("-", "--", ":"))):
+            pts = curve(data, kind, pw)
+            free, fixed = point_at(data, pw, "free"), point_at(data, pw, "fixed")
             for si, (key, name) in enumerate(series):
                 c = f"C{si}"
-                xs = [_xpos(kind, x) for x, r, _ in pts if r is not None]
-                ys = [metrics_of(r)[key] for x, r, _ in pts if r is not None]
-                ax.plot(xs, ys, ls, marker="o", ms=3, color=c, label=f"{name}, {pw:g} W")
+                ok = [(x, r) for x, r, _ in pts if r is not None]
+                lines.append(Line(f"{name}, {pw:g} W", [_xpos(kind, x) for x, _ in ok],
+                                  [metrics_of(r)[key] for _, r in ok], ls + "o", c, size=3))
                 for end, xe, mk in ((free, xf, "s"), (fixed, xx, "D")):
                     if end is not None:
-                        ax.plot([xe], [metrics_of(end)[key]], mk, color=c, mfc="none" if pi else c, ms=6)
+                        lines.append(Line("_end", [xe], [metrics_of(end)[key]], mk, c, open=bool(pi), size=6))
                 if kind == "range_limited":
                     mp = [(x, r) for x, r, _ in curve(data, kind, pw, mesh_experiment(data)) if r is not None]
-                    if mp:
-                        ax.plot([x for x, _ in mp], [metrics_of(r)[key] for _, r in mp], ls, lw=0.8, alpha=0.45,
-                                color=c, label=f"{name}, {pw:g} W, {mesh_nodes} nodes")
-            bad = [_xpos(kind, x) for x, r, _ in pts if r is None]
-            if bad:  # infeasible points: marked on the axis, never plotted as values
-                ax.plot(bad, [0.03 + 0.05 * pi] * len(bad), "x", color="tab:red", ms=7, mew=1.5 if pi else 1.0,
-                        transform=ax.get_xaxis_transform(), clip_on=False)
-            ax.set_title(title, fontsize="small")
-            ax.grid(True, alpha=0.3)
-    for ax in axes:
-        if kind == "range_limited":
-            ticks = [xx, 0, 10, 20, 30, 40, 50, 60, xf]
-            ax.set_xticks(ticks, ["fixed"] + [f"{t:g}" for t in ticks[1:-1]] + ["free"], fontsize="x-small")
-            ax.invert_xaxis()
-            ax.set_xlabel(data.study.param("sweep_labels")[kind], fontsize="x-small")
-        else:
-            ticks = [xf, 0, 1, 2, 3, 4, 5, xx]
-            ax.set_xticks(ticks, ["free", "0", "10", "100", "1e3", "1e4", "1e5", "fixed"], fontsize="x-small")
-            ax.set_xlabel(data.study.param("sweep_labels")[kind] + ", log scale (0 at 1)", fontsize="x-small")
-        ax.legend(fontsize=5, ncol=1, framealpha=0.6)
+                    lines.append(Line(f"{name}, {pw:g} W, {mesh_nodes} nodes", [x for x, _ in mp],
+                                      [metrics_of(r)[key] for _, r in mp], ls, c, width=0.8, alpha=0.45))
+            # infeasible points: marked on the axis, never plotted as values
+            marks += [(_xpos(kind, x), 0.03 + 0.05 * pi, "x", "tab:red") for x, r, _ in pts if r is None]
+        label = data.study.param("sweep_labels")[kind] + ("" if kind == "range_limited" else ", log scale (0 at 1)")
+        panels.append(Panel(lines, label, "", title, xticks=(ticks, tick_labels), invert_x=kind == "range_limited",
+                            axis_marks=marks, legend_size=5))
     pws = powers(data)
     ref = next(iter(data.find(main_experiment(data))), None)
     cad = f", {ref.sol.spec.cadence_rpm:g} rpm" if ref is not None else ""
     styles = " and ".join(f"{st} {p:g} W" for st, p in zip(("solid/filled", "dashed/open", "dotted/open"), pws))
     rows_ = " and ".join(f"{w} {p:g} W" for w, p in zip(("lower", "upper", "top"), pws))
-    fig.suptitle(("Range-limited ankle (stops around the free mean angle)" if kind == "range_limited" else
-                  "Braced ankle (spring about the fixed angle)") + f"{cad}: {styles}; "
-                 f"squares: free, diamonds: fixed; red x near the axis: infeasible ({rows_})"
-                 + (f"; faint: SENSITIVITY {mesh_nodes} nodes" if kind == "range_limited" else ""), fontsize="small")
-    return fig
+    return series_figure(panels, ("Range-limited ankle (stops around the free mean angle)" if kind == "range_limited"
+                                  else "Braced ankle (spring about the fixed angle)") + f"{cad}: {styles}; "
+                         f"squares: free, diamonds: fixed; red x near the axis: infeasible ({rows_})"
+                         + (f"; faint: SENSITIVITY {mesh_nodes} nodes" if kind == "range_limited" else ""),
+                         size=(15, 4.2))
 
 
 def figures(data: StudyData, rows, sdir: Path) -> list[Path]:

@@ -288,10 +288,9 @@ def _extra_md(data, cs, groups) -> str:
 
 
 def figures(data: StudyData, rows, sdir: Path) -> list[Path]:
-    from matplotlib.figure import Figure
-
     from ...model.muscles import MUSCLE_NAMES
     from ...plots import figures as F
+    from ...plots.series import Line, Panel, series_figure
 
     N = Names.of(data)
     paths = []
@@ -307,27 +306,17 @@ def figures(data: StudyData, rows, sdir: Path) -> list[Path]:
         sel = {k: v for k, v in items.items() if k in data.study.param("power_figure_conditions")}
         paths.append(_save(F.joint_power_figure(sel or items), sdir / "joint_power.png"))
     cs = contrasts(data)
-    fig = Figure(figsize=(11, 4.4), layout="constrained")
-    ax1, ax2 = fig.subplots(1, 2)
     g = MUSCLE_NAMES.index("GMAX")
-    for lab, sol in items.items():
-        if lab in data.study.param("activation_figure_conditions"):
-            th = np.degrees(sol["theta"])
-            ax1.plot(np.append(th, 360), np.append(sol["activation"][g], sol["activation"][g][0]), label=lab)
-    ax1.set_xlim(0, 360)
-    ax1.set_xlabel("crank angle (deg, 0 = TDC)")
-    ax1.set_ylabel("GMAX activation")
-    ax1.legend(fontsize="x-small")
-    ax1.set_title("GMAX activation, same saddle", fontsize="small")
+    act = [Line(lab, np.append(np.degrees(sol["theta"]), 360), np.append(sol["activation"][g], sol["activation"][g][0]),
+                "-") for lab, sol in items.items() if lab in data.study.param("activation_figure_conditions")]
+    dots = []
     for k, (name, _, grp) in enumerate(g_ for g_ in robustness_groups(cs, N) if g_[0] != "all of the above"):
         ch = [c.changes() for c in grp if c.ok]
-        ax2.scatter([x["hip_pp"] for x in ch], [x["gmax_work_pct"] for x in ch], label=name, s=22,
-                    marker="x" if "SENSITIVITY" in name else "o", color=f"C{k}", alpha=0.8)
-    ax2.axhline(0, color="0.5", lw=0.8)
-    ax2.axvline(0, color="0.5", lw=0.8)
-    ax2.set_xlabel("hip share change vs free (pp)")
-    ax2.set_ylabel("GMAX fibre positive work change vs free (%)")
-    ax2.legend(fontsize="x-small")
-    ax2.set_title("Every heel drop of the study (robustness)", fontsize="small")
+        dots.append(Line(name, [x["hip_pp"] for x in ch], [x["gmax_work_pct"] for x in ch],
+                         "x" if "SENSITIVITY" in name else "o", f"C{k}", alpha=0.8))
+    fig = series_figure([Panel(act, "crank angle (deg, 0 = TDC)", "GMAX activation", "GMAX activation, same saddle",
+                               xlim=(0, 360)),
+                         Panel(dots, "hip share change vs free (pp)", "GMAX fibre positive work change vs free (%)",
+                               "Every heel drop of the study (robustness)", zero_lines=True)], size=(11, 4.4))
     paths.append(_save(fig, sdir / "gmax_robustness.png"))
     return paths

@@ -24,6 +24,29 @@ def test_docs_example_runs():
     assert len(ns["fig"].axes) >= 1
 
 
+def test_docs_study_example_runs():
+    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    code = re.findall(r"```python\n(.*?)```", text, re.S)[1]
+    ns: dict = {}
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(ROOT)  # the example reads the committed results/
+    try:
+        exec(compile(code, "docs/api.md", "exec"), ns)
+    finally:
+        os.chdir(cwd)
+    assert ns["st"].name == "trunk_angle" and ns["rows"]
+    assert {r.quantity for r in ns["rows"]} == {p.quantity for p in ns["st"].published}
+
+
+def test_reproduce_from_python(tmp_path):
+    info = tk.reproduce("trunk_angle", out=tmp_path, quick=True)
+    assert info["points"] >= 1 and (tmp_path / "trunk_angle" / "comparison.md").exists()
+    data = tk.study_results("trunk_angle", out=tmp_path)
+    assert len(data.records) == info["points"] and data.rows()
+
+
 def test_problem_validates_and_resolves_profiles():
     with pytest.raises(ValueError, match="power_W"):
         tk.Problem(power_W=-5)

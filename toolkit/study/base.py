@@ -98,6 +98,10 @@ class StudyData:
         found = self.find(experiment, **labels)
         return found[0] if found else None
 
+    def rows(self) -> list[C.ComparisonRow]:
+        """The model-vs-published comparison rows of this data (the study's metrics against its published rows)."""
+        return C.compare(self.study.evaluate(self).values, self.study.published)
+
     def failed(self, experiment: str | None = None, **labels) -> list[FailureRec]:
         return [f for f in self.failures if (experiment is None or f.experiment == experiment)
                 and _match(f.labels, labels)]

@@ -155,7 +155,7 @@ def run(experiment, out: str | os.PathLike | None = None, jobs: int = 1, resume:
     return run_experiment(experiment, out_dir=out, jobs=jobs, resume=resume, **kw)
 
 
-def study(name_or_folder: str | os.PathLike):
+def load_study(name_or_folder: str | os.PathLike):
     """A study definition (toolkit.study.registry.StudyDef): a shipped study by name (`"heel_drop"`) or any folder
     with a study.toml. `.question`, `.variants`, `.published`, `.param(key)`."""
     from .study.registry import study as _study
@@ -168,7 +168,7 @@ def reproduce(name_or_folder, out: str | os.PathLike = "out/studies", quick: boo
     information (points, failures, run time). quick: 16 nodes and the study's reduced point set."""
     from .study.reproduce import reproduce_study
 
-    st = study(name_or_folder) if not hasattr(name_or_folder, "variants") else name_or_folder
+    st = load_study(name_or_folder) if not hasattr(name_or_folder, "variants") else name_or_folder
     return reproduce_study(st, out, quick=quick, progress=False)
 
 
@@ -177,5 +177,5 @@ def study_results(name_or_folder, out: str | os.PathLike = "results"):
     `.labels`), `.failures`, `.find(...)`, `.one(...)`, and `.rows()`: the model-vs-published comparison rows."""
     from .study.readback import load_study_data
 
-    st = study(name_or_folder) if not hasattr(name_or_folder, "variants") else name_or_folder
+    st = load_study(name_or_folder) if not hasattr(name_or_folder, "variants") else name_or_folder
     return load_study_data(st, out)

@@ -379,3 +379,16 @@ def test_an_old_experiments_path_of_a_study_file_says_where_it_moved(tmp_path):
     with pytest.raises(ConfigError) as e:
         load_experiment(ROOT / "experiments" / "study_trunk_angle.toml")
     assert "study files moved to studies/<name>/: trunk_angle/study_trunk_angle.toml" in e.value.problems[0]
+
+
+def test_validate_checks_a_study_folder(tmp_path, capsys):
+    from toolkit.cli import main
+
+    assert main(["validate", str(STUDIES_DIR / "trunk_angle")]) == 0
+    assert "OK " in capsys.readouterr().out
+    d = tmp_path / "broken"
+    d.mkdir()
+    (d / "study.toml").write_text('[study]\nname = "broken"\n', encoding="utf-8")
+    assert main(["validate", str(d / "study.toml")]) == 2
+    err = capsys.readouterr().err
+    assert f"{d / 'study.toml'}: study.title: missing" in err and "variants: missing or empty" in err

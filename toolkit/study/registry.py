@@ -255,11 +255,10 @@ def load_study(folder: str | Path) -> StudyDef:
     solve_mod = _module("solvers", solver, label, problems) if solver else None
     variants = _variants(raw.get("variants"), folder, label, problems)
     published = _published(raw.get("published"), name, label, problems)
+    title, claims, question = (_text(head, k, "study.", label, problems) for k in ("title", "claims", "question"))
     if problems:
         raise ConfigError(problems)
-    return StudyDef(name, _text(head, "title", "study.", label, problems),
-                    _text(head, "claims", "study.", label, problems),
-                    _text(head, "question", "study.", label, problems), variants, folder,
+    return StudyDef(name, title, claims, question, variants, folder,
                     evaluate=getattr(page or mod, "evaluate"), figures=getattr(page or mod, "figures", None),
                     solve=getattr(solve_mod, "solve", None), parameters=params, published=published,
                     notes=tuple(notes), metrics=metrics)

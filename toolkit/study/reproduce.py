@@ -39,7 +39,7 @@ from .executors import PointTask, solve_point
 from .registry import StudyDef, Variant, load_study, studies, study
 from .readback import load_study_data, study_rows
 from .render import RUN_INFO, comparison_figure, render_readme, render_study_markdown, run_info
-from .runner import chain_key
+from .chains import chain_key
 from .store import StoredConfigWarning, begin_result, result_of, stored_or_current, store_batch  # noqa: F401
 
 __all__ = [
@@ -57,7 +57,7 @@ def solve_points(points: Sequence[Point], solver, progress: Callable[[int, int, 
                  ) -> dict[str, Any]:
     """Solve points in order, serially, each through `run`'s per-point solve (`executors.solve_point`: cold
     retry after a failed warm start; [solver] multistart > 1: cold starts plus the warm start, the best). Each
-    point is warm-started from the previous successful solution of the same chain (`runner.chain_key`: same
+    point is warm-started from the previous successful solution of the same chain (`chains.chain_key`: same
     rider, fit, condition and cadence, consecutive intensities), else cold-started.
     Returns key -> Solution (failed or infeasible ones sealed)."""
     out: dict[str, Any] = {}

@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                                out / "moco_pedaling.py", command="benchmarks/moco_crosscheck.py")
     t0 = time.perf_counter()
     r = subprocess.run([py, str(script), "--parallel", str(args.parallel)], capture_output=True, text=True,
-                       timeout=args.timeout_s)
+                       timeout=args.timeout_s, cwd=out)  # OpenSim writes opensim.log into its working directory
     moco_wall = time.perf_counter() - t0
     (out / "moco_stdout.txt").write_text(r.stdout, encoding="utf-8")
     (out / "moco_stderr.txt").write_text(r.stderr, encoding="utf-8")

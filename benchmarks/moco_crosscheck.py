@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
                                                       guess_controls="guess_osim_controls.sto"),
                                out / "moco_pedaling.py", command="benchmarks/moco_crosscheck.py")
     t0 = time.perf_counter()
-    r = subprocess.run([py, str(script), "--parallel", str(args.parallel)], capture_output=True, text=True,
+    r = subprocess.run([py, str(script.resolve()), "--parallel", str(args.parallel)], capture_output=True, text=True,
                        timeout=args.timeout_s, cwd=out)  # OpenSim writes opensim.log into its working directory
     moco_wall = time.perf_counter() - t0
     (out / "moco_stdout.txt").write_text(r.stdout, encoding="utf-8")

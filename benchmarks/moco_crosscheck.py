@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from toolkit.analysis.summary import solution_summary
 from toolkit.check.opensim import find_opensim_python
 from toolkit.io.moco import moco_spec_from_problem, write_moco_script
@@ -43,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--python", default=None, help="interpreter with opensim (default: $TOOLKIT_OPENSIM_PYTHON)")
     ap.add_argument("--out", default=None)
     ap.add_argument("--timeout-s", type=float, default=3600.0)
+    ap.add_argument("--parallel", type=int, default=1,
+                    help="Moco's parallel setting (0 one thread, 1 all cores, N threads)")
     args = ap.parse_args(argv)
     py = args.python or find_opensim_python()
     if py is None:
@@ -63,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"toolkit solve failed: {sol.stats.summary()}", file=sys.stderr)
         return 1
     tk = solution_summary(sol)
+    # The effort term alone (the objectives also hold each side's own regularization terms).
+    w = np.asarray(spec.cost.weight_vector())[:, None]
+    tk_effort = float(np.mean(np.sum(w * np.asarray(sol["activation"]) ** spec.cost.exponent, axis=0)))
 
     osim = osim_model_spec(setup, activation_floor=spec.activation_floor)
     write_osim(osim, out / "model.osim")
@@ -72,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
                                                       guess_controls="guess_osim_controls.sto"),
                                out / "moco_pedaling.py", command="benchmarks/moco_crosscheck.py")
     t0 = time.perf_counter()
-    r = subprocess.run([py, str(script)], capture_output=True, text=True, timeout=args.timeout_s)
+    r = subprocess.run([py, str(script.resolve()), "--parallel", str(args.parallel)], capture_output=True, text=True,
+                       timeout=args.timeout_s, cwd=out)  # OpenSim writes opensim.log into its working directory
     moco_wall = time.perf_counter() - t0
     (out / "moco_stdout.txt").write_text(r.stdout, encoding="utf-8")
     (out / "moco_stderr.txt").write_text(r.stderr, encoding="utf-8")
@@ -90,15 +98,18 @@ def main(argv: list[str] | None = None) -> int:
           f"Moco guess: {args.guess}. Machine: {platform.machine()}, {platform.processor() or '-'}, "
           f"Python {platform.python_version()}; files in {out}")
     print()
-    print("| solver | transcription | status | iterations | solve time s | wall time s | mean crank power W | "
-          "hip / knee / ankle share % |")
-    print("|---|---|---|---|---|---|---|---|")
+    rng = mo.get("crank_speed_range_rpm")
+    rng = f"{rng[0]:.3f}-{rng[1]:.3f}" if rng else "-"
+    print("| solver | transcription | status | iterations | solve time s | wall time s | objective | effort | "
+          "mean crank power W | crank speed rpm | hip / knee / ankle share % |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     print(f"| toolkit (CasADi + IPOPT) | trapezoidal, {args.nodes} intervals | {sol.stats.status} | "
-          f"{sol.stats.iterations} | {sol.stats.solve_time_s:.2f} | {tk_wall:.2f} | {tk['mean_crank_power_W']:.1f} | "
-          f"{shares(tk)} |")
+          f"{sol.stats.iterations} | {sol.stats.solve_time_s:.2f} | {tk_wall:.2f} | {sol.stats.objective:.5f} | "
+          f"{tk_effort:.5f} | {tk['mean_crank_power_W']:.1f} | {args.cadence_rpm:g} | {shares(tk)} |")
     print(f"| OpenSim Moco (CasADi + IPOPT) | Hermite-Simpson, {mo.get('mesh_intervals')} intervals | "
           f"{mo.get('status')} | {mo.get('iterations')} | {mo.get('solve_time_s', float('nan')):.2f} | "
-          f"{moco_wall:.2f} | {mo.get('mean_crank_power_W', float('nan')):.1f} | {shares(mo)} |")
+          f"{moco_wall:.2f} | {mo.get('objective', float('nan')):.5f} | {mo.get('effort', float('nan')):.5f} | "
+          f"{mo.get('mean_crank_power_W', float('nan')):.1f} | {rng} | {shares(mo)} |")
     return 0 if mo.get("success") else 1
 
 

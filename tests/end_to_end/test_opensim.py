@@ -143,6 +143,11 @@ def test_moco_script_is_valid_python(sol):
     problem = json.loads(re.search(r'PROBLEM = json.loads\(r"""(.*?)"""\)', text, re.S).group(1))
     assert problem["power_W"] == 200.0 and problem["exponent"] == 3 and problem["condition"] == "free"
     assert problem["mesh_intervals"] == NODES
+    # The settings that make the Moco solve converge (docs/opensim.md): flywheel crank with a constant brake,
+    # Moco's safe sparsity, implicit dynamics, IPOPT's barrier parameter capped.
+    assert problem["flywheel_inertia"] >= 100.0
+    assert problem["ipopt_options"]["mu_max"] <= 1e-6
+    assert 'set_optim_sparsity_detection("none")' in text and 'set_multibody_dynamics_mode("implicit")' in text
     with pytest.raises(ValueError, match="heel_drop"):
         moco_spec_from_problem(ProblemSpec(condition="heel_drop"), "x.osim")
 

@@ -1,14 +1,22 @@
 """Write a stand-alone OpenSim Moco script (Python) for the toolkit's pedaling problem on the exported model.
 
 The script (run it with an interpreter that has `opensim`) poses the same problem as the toolkit on the .osim
-written next to it (toolkit.io.osim): one periodic crank cycle of the right leg, crank speed prescribed
-(isokinetic), mean crank power of this leg = half the requested power of both legs (the left leg does the same
-half a cycle later), the ankle free within its range or fixed, cost = mean over the cycle of
-sum_i w_i a_i^exponent (the toolkit's effort term) plus a small excitation regularization, and periodic
-activations, excitations and (free ankle) ankle angle and speed. Hermite-Simpson collocation with the kinematic
-(pedal) constraint enforced with its derivatives. With a toolkit solution, its states and controls tables are
-the initial guess. The script prints one JSON line (status, iterations, solve time, mean crank power, joint
-work shares computed as in toolkit.analysis.power) and writes the Moco solution next to itself.
+written next to it (toolkit.io.osim): one periodic crank cycle of the right leg at the cadence, mean crank power of
+this leg = half the requested power of both legs (the left leg does the same half a cycle later), the ankle free
+within its range or fixed, cost = mean over the cycle of sum_i w_i a_i^exponent (the toolkit's effort term) plus a
+small excitation regularization, and periodic activations, excitations and (free ankle) ankle angle and speed.
+
+The isokinetic crank is posed as a flywheel (FLYWHEEL_INERTIA on the crank) braked by a constant torque
+P / (2 omega): crank angle 0 -> 2 pi over the period and periodic crank speed, so the mean crank power is exactly
+P / 2 and the crank speed stays within a few 1e-4 of the cadence (the script reports it). Bounding the crank speed
+to the cadence at every collocation point instead leaves a free load torque per point and over-determines the
+constrained dynamics; no such run converged (docs/opensim.md). Hermite-Simpson collocation, implicit multibody
+dynamics, the pedal constraint with its derivatives (Posa et al. 2016), Jacobian by finite differences with Moco's
+safe (dense-block) sparsity, and IPOPT's barrier parameter capped (an ipopt.opt written next to the script) so
+that it cannot jump to values that swamp the small effort cost. With a toolkit solution, its states and controls
+tables are the initial guess. The script prints one JSON line (status, iterations, solve time, mean crank power,
+crank speed range, joint work shares computed as in toolkit.analysis.power) and writes the Moco solution next to
+itself.
 """
 from __future__ import annotations
 
@@ -26,6 +34,14 @@ from ..ocp.problem import ProblemSpec
 MOCO_CONDITIONS = ("free", "fixed")
 #: Weight of the excitation regularization (mean of sum e^2), the same order as the toolkit's (e - a)^2 term.
 EXCITATION_REGULARIZATION = 1e-3
+#: Moment of inertia (kg m^2) given to the crank in the Moco problem: with the constant brake torque it keeps the
+#: crank speed within a few 1e-4 of the cadence (the toolkit's crank is isokinetic).
+FLYWHEEL_INERTIA = 1000.0
+#: IPOPT options the script writes to ipopt.opt next to itself (IPOPT reads ipopt.opt from the working directory).
+#: The barrier parameter starts and stays at 1e-6: IPOPT's adaptive strategy otherwise raises it to 1e-4 ... 10
+#: when progress stalls, and the barrier terms then outweigh the effort cost (5e-3): the activations climb to 0.5.
+#: A small bound push keeps the toolkit's guess (activations and excitations at their floor) where it is.
+IPOPT_OPTIONS = {"mu_init": 1e-6, "mu_max": 1e-6, "bound_push": 1e-6, "bound_frac": 1e-6}
 
 
 @dataclass(frozen=True)
@@ -48,6 +64,8 @@ class MocoScriptSpec:
     guess_controls: str = ""
     solution_file: str = "moco_solution.sto"
     excitation_regularization: float = EXCITATION_REGULARIZATION
+    flywheel_inertia: float = FLYWHEEL_INERTIA
+    ipopt_options: dict[str, float] = field(default_factory=lambda: dict(IPOPT_OPTIONS))
     max_iterations: int = 3000
     notes: list[str] = field(default_factory=list)
 
@@ -86,6 +104,7 @@ toolkit (muscle curves, passive fibre force, transcription) and what that does t
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -103,7 +122,7 @@ ORTHOSIS = "{orthosis}"
 PASSIVE = {passive!r}
 
 
-def build(mesh_intervals, use_guess):
+def build(mesh_intervals, use_guess, parallel=1):
     p = PROBLEM
     omega = p["cadence_rpm"] * 2 * math.pi / 60
     period = 60 / p["cadence_rpm"]
@@ -117,16 +136,19 @@ def build(mesh_intervals, use_guess):
         orthosis.setMinControl(-50.0)
         orthosis.setMaxControl(50.0)
         model.addForce(orthosis)
+    # Isokinetic crank as a flywheel: a large crank inertia and a constant brake torque (the crank load at a fixed
+    # control). Fixing the crank speed by bounds instead over-determines the constrained dynamics (docs/opensim.md).
+    fly = p["flywheel_inertia"]
+    model.updBodySet().get("crank").setInertia(osim.Inertia(fly, fly, fly))
     model.finalizeConnections()
     study = osim.MocoStudy()
     study.setName("pedaling_" + p["condition"])
     problem = study.updProblem()
     problem.setModelAsCopy(model)
     problem.setTimeBounds(osim.MocoInitialBounds(0.0), osim.MocoFinalBounds(period))
-    # Isokinetic crank: speed prescribed, starting at top dead centre. The final angle (2 pi) follows from the
-    # speed and the period; bounding it too would add a redundant equation (a rank-deficient Jacobian).
-    problem.setStateInfo(CRANK + "/value", [-0.5, 2 * math.pi + 0.5], 0.0)
-    problem.setStateInfo(CRANK + "/speed", [omega, omega], omega, omega)
+    # One crank revolution from top dead centre in one period, periodic speed (below): mean speed = cadence.
+    problem.setStateInfo(CRANK + "/value", [-0.5, 2 * math.pi + 0.5], 0.0, 2 * math.pi)
+    problem.setStateInfo(CRANK + "/speed", [0.9 * omega, 1.1 * omega])
     for name, path in COORDS.items():
         lo, hi = p["joint_ranges_rad"][name]
         problem.setStateInfo(path + "/value", [lo, hi])
@@ -137,10 +159,15 @@ def build(mesh_intervals, use_guess):
         lo, hi = p["joint_ranges_rad"]["ankle_angle_r"]
         problem.setStateInfo(ankle + "/value", [lo, hi], a)  # held by the zero speed below
         problem.setStateInfo(ankle + "/speed", [0.0, 0.0], 0.0, 0.0)
-    problem.setStateInfoPattern("/forceset/.*/activation", [p["activation_floor"], 1.0])
+    # Activations from 0: the excitation floor keeps them above it, and a bound at the floor would make IPOPT push
+    # the guess's resting muscles off it (and off the pedal constraint's accelerations) before the first step.
+    problem.setStateInfoPattern("/forceset/.*/activation", [0.0, 1.0])
     for m in MUSCLES.values():
         problem.setControlInfo("/forceset/" + m, [p["activation_floor"], 1.0])
-    problem.setControlInfo(LOAD, [-20.0, 20.0])
+    # Mean crank power of this leg = half the power of both legs: a constant brake torque P / (2 omega) over one
+    # revolution in one period.
+    brake = -0.5 * p["power_W"] / omega / osim.CoordinateActuator.safeDownCast(model.getComponent(LOAD)).getOptimalForce()
+    problem.setControlInfo(LOAD, [brake, brake])
     if fixed:
         problem.setControlInfo("/forceset/" + ORTHOSIS, [-50.0, 50.0])
     # Cost: mean over the cycle of sum_i w_i a_i^exponent, plus a small excitation regularization.
@@ -158,21 +185,11 @@ def build(mesh_intervals, use_guess):
         reg.setWeightForControl("/forceset/" + ORTHOSIS, 0.0)
     reg.setDivideByDuration(True)
     problem.addGoal(reg)
-    # Mean crank power of this leg = half the power of both legs: the load absorbs it.
-    pw = osim.MocoOutputGoal("mean_crank_power")
-    pw.setOutputPath(LOAD + "|power")
-    pw.setDivideByDuration(True)
-    pw.setMode("endpoint_constraint")
-    half = -0.5 * p["power_W"]
-    bounds = osim.StdVectorMocoBounds()
-    bounds.append(osim.MocoBounds(half, half))
-    pw.setEndpointConstraintBounds(bounds)
-    problem.addGoal(pw)
     per = osim.MocoPeriodicityGoal("periodicity")
     for m in MUSCLES.values():
         per.addStatePair(osim.MocoPeriodicityGoalPair("/forceset/" + m + "/activation"))
         per.addControlPair(osim.MocoPeriodicityGoalPair("/forceset/" + m))
-    per.addControlPair(osim.MocoPeriodicityGoalPair(LOAD))
+    per.addStatePair(osim.MocoPeriodicityGoalPair(CRANK + "/speed"))
     if p["condition"] == "free":
         # The pedal constraint makes hip and knee follow from crank and ankle: only the ankle is periodic.
         per.addStatePair(osim.MocoPeriodicityGoalPair(ankle + "/value"))
@@ -181,27 +198,34 @@ def build(mesh_intervals, use_guess):
     solver = study.initCasADiSolver()
     solver.set_num_mesh_intervals(mesh_intervals)
     solver.set_transcription_scheme("hermite-simpson")
-    # Kinematic (pedal) constraint with its derivatives, Bordalba et al. (2023): converged further than Posa et al.
-    # (2016) on this closed loop in our runs (docs/opensim.md).
-    solver.set_kinematic_constraint_method("Bordalba2023")
+    # Implicit dynamics: the foot's small inertia makes explicit accelerations very sensitive to the pedal force.
+    solver.set_multibody_dynamics_mode("implicit")
+    solver.set_kinematic_constraint_method("Posa2016")
     solver.set_enforce_constraint_derivatives(True)
     solver.set_optim_convergence_tolerance(1e-4)
-    solver.set_optim_constraint_tolerance(1e-6)
+    solver.set_optim_constraint_tolerance(1e-4)
     solver.set_optim_max_iterations(p["max_iterations"])
-    # Sparsity from the initial guess: random points inside the bounds can give NaN (unphysical poses).
-    solver.set_optim_sparsity_detection("initial-guess")
+    # Moco's safe block sparsity: its 'initial-guess' detection probes each input with the others at zero, so
+    # it misses how the pedal force (Lagrange multipliers) couples leg and crank, and IPOPT then stalls.
+    solver.set_optim_sparsity_detection("none")
     solver.set_optim_finite_difference_scheme("central")
-    # Free midpoint controls: the load must hold the crank speed at the Hermite-Simpson midpoints too.
-    solver.set_interpolate_control_mesh_interior_points(False)
-    solver.set_parallel(0)
+    solver.set_parallel(parallel)
     if use_guess and p["guess_states"]:
         guess = solver.createGuess()
         guess.insertStatesTrajectory(osim.TimeSeriesTable(str(HERE / p["guess_states"])), True)
         if p["guess_controls"]:
             guess.insertControlsTrajectory(osim.TimeSeriesTable(str(HERE / p["guess_controls"])), True)
+        guess.setControl(LOAD, osim.Vector(guess.getNumTimes(), brake))
         set_guess_multipliers(model, guess)
+        guess.generateAccelerationsFromSpeeds()
         solver.setGuess(guess)
     return study, model
+
+
+def write_ipopt_options(folder):
+    """IPOPT reads ipopt.opt from the working directory: write PROBLEM's options there (see the module notes)."""
+    text = "".join(f"{{k}} {{v!r}}\n" for k, v in PROBLEM["ipopt_options"].items())
+    (Path(folder) / "ipopt.opt").write_text(text)
 
 
 def set_guess_multipliers(model, guess):
@@ -229,7 +253,9 @@ def set_guess_multipliers(model, guess):
 
 def shares(model, solution):
     """Mean crank power (both legs) and each joint's share of the positive joint work, as the toolkit reports
-    them: net joint moment = muscle moments + passive moment, power = moment x angular velocity."""
+    them: net joint moment = muscle moments + passive moment, power = moment x angular velocity. The crank power
+    is the brake's (its control times its optimal force times the crank speed: the exported states carry no
+    controls)."""
     model.initSystem()
     traj = solution.exportToStatesTrajectory(model)
     muscles = [model.getMuscles().get(m) for m in MUSCLES.values()]
@@ -237,7 +263,7 @@ def shares(model, solution):
     passive = [osim.ExpressionBasedCoordinateForce.safeDownCast(model.getComponent("/forceset/" + n))
                for n in PASSIVE]
     load = osim.CoordinateActuator.safeDownCast(model.getComponent(LOAD))
-    t, jp, cp = [], [], []
+    t, jp = [], []
     for i in range(traj.getSize()):
         s = traj.get(i)
         model.realizeDynamics(s)
@@ -247,14 +273,15 @@ def shares(model, solution):
             mom += passive[j].calcExpressionForce(s)
             row.append(mom * c.getSpeedValue(s))
         jp.append(row)
-        cp.append(-load.getPower(s))
         t.append(s.getTime())
-    t, jp, cp = np.array(t), np.array(jp), np.array(cp)
+    t, jp = np.array(t), np.array(jp)
+    cp = -(np.asarray(solution.getControlMat(LOAD)) * load.getOptimalForce()
+           * np.asarray(solution.getStateMat(CRANK + "/speed")))
     trapezoid = getattr(np, "trapezoid", None) or np.trapz
     positive = trapezoid(np.maximum(jp, 0.0), t, axis=0)
     total = positive.sum()
     period = t[-1] - t[0]
-    return {{"mean_crank_power_W": float(2 * trapezoid(cp, t) / period),
+    return {{"mean_crank_power_W": float(2 * trapezoid(cp, np.asarray(solution.getTimeMat())) / period),
             "joint_work_share": dict(zip(("hip", "knee", "ankle"), (positive / total).tolist()))}}
 
 
@@ -263,11 +290,19 @@ def main(argv=None):
     ap.add_argument("--mesh-intervals", type=int, default=PROBLEM["mesh_intervals"])
     ap.add_argument("--no-guess", action="store_true", help="Moco's default guess instead of the toolkit solution")
     ap.add_argument("--out", default=str(HERE / PROBLEM["solution_file"]))
+    ap.add_argument("--parallel", type=int, default=1,
+                    help="Moco's parallel setting: 0 one thread, 1 all cores (default), N that many threads")
     args = ap.parse_args(argv)
-    study, model = build(args.mesh_intervals, not args.no_guess)
-    t0 = time.perf_counter()
-    solution = study.solve()
-    wall = time.perf_counter() - t0
+    study, model = build(args.mesh_intervals, not args.no_guess, args.parallel)
+    write_ipopt_options(HERE)
+    cwd = os.getcwd()
+    os.chdir(HERE)  # IPOPT reads ipopt.opt from the working directory
+    try:
+        t0 = time.perf_counter()
+        solution = study.solve()
+        wall = time.perf_counter() - t0
+    finally:
+        os.chdir(cwd)
     ok = solution.success()
     if not ok:
         solution.unseal()
@@ -277,6 +312,10 @@ def main(argv=None):
            "objective": float(solution.getObjective()), "mesh_intervals": args.mesh_intervals,
            "condition": PROBLEM["condition"], "power_W": PROBLEM["power_W"], "cadence_rpm": PROBLEM["cadence_rpm"],
            "solution_file": args.out}}
+    out["effort"] = float(sum(solution.getObjectiveTerm(n) for n in solution.getObjectiveTermNames()
+                              if n.startswith("effort_")))
+    speed = np.asarray(solution.getStateMat(CRANK + "/speed")) * 60 / (2 * math.pi)
+    out["crank_speed_range_rpm"] = [float(speed.min()), float(speed.max())]
     if ok:
         out.update(shares(model, solution))
     print(json.dumps(out))

@@ -392,3 +392,33 @@ def test_validate_checks_a_study_folder(tmp_path, capsys):
     assert main(["validate", str(d / "study.toml")]) == 2
     err = capsys.readouterr().err
     assert f"{d / 'study.toml'}: study.title: missing" in err and "variants: missing or empty" in err
+
+
+def test_a_study_of_ones_own_with_its_metrics_in_its_folder(tmp_path, solver):
+    """No change to the package: study.toml names a metrics.py next to it; reproduce runs it from the folder."""
+    d = tmp_path / "my_trunk"
+    d.mkdir()
+    exp = (STUDIES_DIR / "trunk_angle" / "study_trunk_angle.toml").read_text(encoding="utf-8")
+    (d / "my_trunk.toml").write_text(exp.replace('name = "study_trunk_angle"', 'name = "my_trunk"'),
+                                     encoding="utf-8")
+    (d / "metrics.py").write_text(
+        "from toolkit.study import comparison as C\n"
+        "from toolkit.study.base import Evaluation, shares_pct\n\n"
+        "def evaluate(data):\n"
+        "    o, c = data.one(fit='hip_open10'), data.one(fit='hip_closed10')\n"
+        "    v = shares_pct(o)['hip'] - shares_pct(c)['hip']\n"
+        "    return Evaluation([C.ModelValue(data.name, 'hip_share_change_pp', 'open - closed', v)])\n",
+        encoding="utf-8")
+    (d / "study.toml").write_text(
+        '[study]\nname = "my_trunk"\ntitle = "Mine"\nclaims = "C"\nquestion = "Does the hip share change?"\n'
+        'metrics = "metrics.py"\n\n[[variants]]\nfile = "my_trunk.toml"\nlabel = "trunk +-10 deg"\n\n'
+        '[[published]]\nclaim = "C"\nquantity = "hip_share_change_pp"\nvalue = "changes"\nunit = "pp"\n'
+        'criterion = "abs_gt:2"\nsource = "my notes"\n', encoding="utf-8")
+    st = load_study(d)
+    info = R.reproduce_study(st, tmp_path / "out", solver=solver, quick=True, progress=False, figures=False)
+    assert info["points"] == 3
+    rows = R.study_rows(R.load_study_data(st, tmp_path / "out"))
+    assert len(rows) == 1 and rows[0].model is not None and rows[0].agrees is not None
+    (d / "metrics.py").write_text("raise RuntimeError('broken')\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"metrics.py cannot be loaded \(RuntimeError: broken\)"):
+        load_study(d)

@@ -10,7 +10,8 @@ its page (`toolkit.study.pages.<metrics>`) adds the tables, notes and figures.
     title = "Trunk angle (claim C)"
     claims = "C"
     question = "Does ...?"
-    metrics = "trunk_angle"              # module toolkit.study.metrics.<metrics> (default: the name)
+    metrics = "trunk_angle"              # module toolkit.study.metrics.<metrics> (default: the name), or a .py
+                                         # file in the study's folder ("metrics.py") with evaluate(data)
     solver = "heel_drop"                 # optional: an own solve loop, toolkit.study.solvers.<solver>.solve
     notes = ["..."]                      # fixed notes printed on the study page (optional)
 
@@ -206,6 +207,26 @@ def _module(kind: str, name: str, label: str, problems: list[str]) -> ModuleType
     return importlib.import_module(f"{__package__}.{kind}.{name}")
 
 
+def _local_module(folder: Path, file: str, label: str, problems: list[str]) -> ModuleType | None:
+    """A metrics module kept in the study's own folder (`metrics = "metrics.py"`): a researcher's study needs no
+    change to the package. Loaded from that file under a name of its own."""
+    import importlib.util
+
+    path = folder / file
+    if not path.is_file():
+        problems.append(f"{label}: study.metrics: {file!r} not found next to {STUDY_FILE} (allowed: a module name "
+                        "of toolkit.study.metrics, or a .py file in the study folder)")
+        return None
+    spec = importlib.util.spec_from_file_location(f"toolkit_study_{folder.name}_{path.stem}", path)
+    mod = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(mod)
+    except Exception as e:  # the researcher's code: its error, named, as a problem of this file
+        problems.append(f"{label}: study.metrics: {file} cannot be loaded ({type(e).__name__}: {e})")
+        return None
+    return mod
+
+
 def _page(name: str) -> ModuleType | None:
     """toolkit.study.pages.<name> (the page: tables, notes, figures), if the study has one."""
     if not (Path(__file__).parent / "pages" / f"{name}.py").is_file():
@@ -246,8 +267,10 @@ def load_study(folder: str | Path) -> StudyDef:
         problems.append(f"{label}: parameters: not a table (allowed: [parameters])")
         params = {}
     metrics = _text(head, "metrics", "study.", label, problems, required=False) or name
-    mod = _module("metrics", metrics, label, problems) if metrics else None
-    page = _page(metrics) if mod is not None else None
+    local = metrics.endswith(".py")
+    mod = (_local_module(folder, metrics, label, problems) if local else
+           _module("metrics", metrics, label, problems) if metrics else None)
+    page = _page(metrics) if mod is not None and not local else None
     if mod is not None and not hasattr(page or mod, "evaluate"):
         problems.append(f"{label}: study.metrics: {metrics!r} has no evaluate(data) (in toolkit.study.pages.{metrics} "
                         f"or toolkit.study.metrics.{metrics})")

@@ -20,16 +20,14 @@ MAX_CONFIG_BYTES = 4 * 1024 * 1024
 
 def _moved_hint(path: Path) -> str:
     """'; moved to studies/<name>/<file>' for a study experiment file named by its old experiments/ path."""
-    if not path.name.startswith("study_"):
+    if not path.name.startswith("study_") or path.parent.name != "experiments":
         return ""
     from .paths import studies_dir
 
     found = sorted(studies_dir().glob(f"*/{path.name}"))
     if found:
         return f"; study files moved to studies/<name>/: {found[0].parent.name}/{path.name} in {studies_dir()}"
-    if path.name in ("study_classic.toml", "study_heel_drop_saddle.toml"):
-        return "; study files moved to studies/<name>/ (see studies/README.md)"
-    return ""
+    return "; study files moved to studies/<name>/ (some were split: see studies/README.md)"
 
 
 def read_config_bytes(path: Path) -> tuple[bytes | None, str | None]:

@@ -87,7 +87,7 @@ def solve(points: Sequence[Point], solver, progress=None, exp=None) -> tuple[dic
             sol = solve_one(p, spec, ref if ref.success else None)
             rk = repr((p.rider, p.fit, spec.heel_drop_mode, spec.heel_drop_window_deg))
             if rk not in reach and (spec.heel_drop_mode == "absolute" or ref.success):
-                tr, _, _ = solver._get(spec)
+                tr, _, _ = solver._get(spec, p.rider.muscle_curves)  # the structure the point was solved with
                 on = np.isfinite(sole_upper_bound(tr.theta, spec))
                 reach[rk] = {"experiment": ename, "fit": p.fit_name, "saddle_height_m": round(su.saddle_height_m, 6),
                              "mode": spec.heel_drop_mode, "window_deg": list(spec.heel_drop_window_deg),
